@@ -131,3 +131,15 @@ def add_rejections(con: duckdb.DuckDBPyConnection, file_id: int, reasons) -> Non
     rows = [[file_id, r.line_no, r.field, r.value, r.reason] for r in reasons]
     if rows:
         con.executemany("insert into rejections values (?, ?, ?, ?, ?)", rows)
+
+
+@dataclass
+class FileOutcome:
+    """What processing one inbound file did (for logs, artifacts and the CLI)."""
+
+    name: str
+    kind: str
+    state: str  # accepted, quarantined, duplicate, rejected_name (the last two are not recorded)
+    file_id: int | None = None
+    reasons: list[Reason] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # e.g. {"orders": 11, "rejected_rows": 0}
