@@ -2,7 +2,7 @@
 
 from importlib import import_module
 
-_NAMES = ["core", "feeds", "reconcile", "settle", "reports", "notify", "service"]
+_NAMES = ["master", "feeds", "simulate", "reconcile", "settle", "reports", "notify", "demo", "service"]
 COMMAND_MODULES = []
 for _name in _NAMES:
     try:
