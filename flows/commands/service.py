@@ -1,0 +1,57 @@
+"""Running konbini as a service: `konbini serve` and `konbini schedule`."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tasks.errors import KonbiniError
+
+out = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve_cmd(
+        limit: int = typer.Option(
+            None, help="At most this many flow runs at once in this process (default: no limit)."
+        ),
+        register_only: bool = typer.Option(
+            False, "--register-only",
+            help="Create or update the deployments on the Prefect API and exit, without serving.",
+        ),
+    ) -> None:
+        """Serve every scheduled deployment (Japan-time cron) on the Prefect API in PREFECT_API_URL.
+
+        Runs until interrupted; each flow run executes in its own subprocess. Without
+        PREFECT_API_URL Prefect starts a temporary server that dies with this process: for
+        operations start `prefect server start` first (docs/operations.md).
+        """
+        from flows import serve
+
+        if register_only:
+            ids = serve.register()
+            if not ids:
+                raise KonbiniError("no flow of the schedule exists in this checkout (flows/serve.py)")
+            out.print(f"registered {len(ids)} deployments")
+            return
+        try:
+            serve.serve(limit=limit)
+        except LookupError as e:
+            raise KonbiniError(f"{e} (flows/serve.py)") from None
+
+    @app.command("schedule")
+    def schedule_cmd() -> None:
+        """List the scheduled deployments: flow, cron lines (Asia/Tokyo) and whether the flow exists."""
+        from flows import serve
+
+        table = Table(title=f"konbini deployments (cron in {serve.TIMEZONE})")
+        for col in ("deployment", "flow", "cron", "on overlap", "available"):
+            table.add_column(col)
+        for s in serve.SCHEDULE:
+            table.add_row(
+                s.name, s.flow, "\n".join(s.crons), s.on_collision.value.lower(),
+                "yes" if serve.load_flow(s.flow) is not None else "not yet",
+            )
+        out.print(table)

@@ -1,0 +1,133 @@
+"""Every scheduled deployment of konbini, declared once; `konbini serve` serves them.
+
+The schedule is a table (`SCHEDULE`): one row per deployment with its flow, its cron lines in
+Japan time and what it is for. `deployments()` turns the rows whose flow exists into Prefect
+deployments; `serve()` runs them in this process (each flow run in its own subprocess).
+
+One writer: every writing flow takes the warehouse's exclusive file lock (tasks/warehouse.py) for
+each unit of work, so runs that overlap wait for each other instead of failing. Each deployment
+also has a concurrency limit of 1, so a slow run is never joined by a second run of the same flow:
+`ENQUEUE` waits for it (nothing is skipped), `CANCEL_NEW` drops the newcomer (for flows that run
+every minute and pick up all pending work anyway).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.schedules import Cron
+
+TIMEZONE = "Asia/Tokyo"
+TAGS = ["konbini"]
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """One deployment: which flow, when (cron lines in Japan time), and why."""
+
+    name: str
+    flow: str  # "module:function"
+    crons: tuple[str, ...]
+    description: str
+    writes_warehouse: bool = True
+    parameters: dict[str, Any] = field(default_factory=dict)
+    on_collision: ConcurrencyLimitStrategy = ConcurrencyLimitStrategy.ENQUEUE
+
+
+SCHEDULE: tuple[Scheduled, ...] = (
+    Scheduled(
+        "pull-feeds", "flows.ingest:pull_feeds", ("*/10 * * * *",),
+        "Pull the inbox (orders, cancellations, the chains' 速報/確報 files) every 10 minutes.",
+    ),
+    Scheduled(
+        # Five minutes after each pull. A pull still running holds the warehouse lock and the
+        # reconciliation waits for it; reconciliation is derived from facts, so a run that sees
+        # an earlier state is simply corrected by the next one.
+        "reconcile", "flows.reconcile:reconcile", ("5-55/10 * * * *",),
+        "Recompute payments, order statuses and exceptions 5 minutes after each pull.",
+    ),
+    Scheduled(
+        "deliver-notifications", "flows.notify:deliver_notifications", ("* * * * *",),
+        "Deliver due 速報 notifications (new events and retries) every minute.",
+        on_collision=ConcurrencyLimitStrategy.CANCEL_NEW,
+    ),
+    Scheduled(
+        "settle", "flows.settle:settle", ("0 7 * * *",),
+        "Compute settlement drafts daily at 07:00, after the 確報 files of ~06:00; finalize "
+        "those past their cut-off and write the payout files.",
+        parameters={"finalize": True},
+    ),
+    Scheduled(
+        "render-reports", "flows.reports:render_reports", ("0 8 * * *",),
+        "Render and send the daily reports at 08:00 (collection reports, statements, operations "
+        "summary).",
+    ),
+    Scheduled(
+        "settlement-schedules", "flows.reports:render_schedules", ("0 8 1 * *",),
+        "Render and send next month's settlement schedules (入金スケジュール表) on the 1st at 08:00.",
+    ),
+)
+
+
+def load_flow(spec: str):
+    """The flow object named by "module:function", or None when that area has not landed it."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name == module_name:
+            return None
+        raise
+    return getattr(module, attr, None)
+
+
+def available() -> list[Scheduled]:
+    """The rows of SCHEDULE whose flow exists in this checkout."""
+    return [s for s in SCHEDULE if load_flow(s.flow) is not None]
+
+
+def deployment(s: Scheduled) -> RunnerDeployment:
+    flow = load_flow(s.flow)
+    if flow is None:
+        raise LookupError(f"flow {s.flow} of deployment {s.name!r} does not exist")
+    return flow.to_deployment(
+        name=s.name,
+        schedules=[Cron(c, timezone=TIMEZONE) for c in s.crons],
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=s.on_collision),
+        parameters=s.parameters,
+        description=s.description,
+        tags=TAGS + (["warehouse-writer"] if s.writes_warehouse else []),
+        # "flows.ingest.pull_feeds": runs from any working directory of the installed package.
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+def deployments() -> list[RunnerDeployment]:
+    return [deployment(s) for s in available()]
+
+
+def register() -> list[str]:
+    """Create or update the deployments on the Prefect API without serving them.
+
+    Their runs execute only where something serves them (`konbini serve`, or a worker when the
+    deployments are moved to a work pool, docs/scaling.md). Returns the deployment ids.
+    """
+    return [str(d.apply()) for d in deployments()]
+
+
+def serve(limit: int | None = None) -> None:
+    """Serve every available deployment until interrupted (schedules are paused on shutdown)."""
+    import prefect
+
+    found = deployments()
+    if not found:
+        raise LookupError("no flow of the schedule exists yet")
+    prefect.serve(*found, limit=limit)
+
+
+if __name__ == "__main__":
+    serve()
