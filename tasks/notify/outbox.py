@@ -1,6 +1,13 @@
 """The notification outbox (速報 notifications): events derived from the facts of a reconciliation.
 
-`enqueue_events` is called by the reconciliation inside its own transaction.
+`enqueue_events` is called by the reconciliation inside its own transaction, so an event exists
+exactly when the fact that caused it is committed. Event ids are md5(type|subject): reprocessing the
+same facts finds the same ids and inserts nothing twice.
+
+Events (rules.md): `payment.preliminary` (a 01), `payment.confirmed` (a 02), `payment.cancelled`
+(a 03) of a payment whose reference is an order of its own chain, and `order.expired` (the order's
+derived status is `expired`). Only merchants that have a `notify_url` in the current master data,
+and only facts that became known since the merchant first had one (no flood of history).
 """
 
 from __future__ import annotations
@@ -9,7 +16,149 @@ from datetime import datetime
 
 import duckdb
 
+from tasks.clock import naive_jst
+from tasks.errors import KonbiniError
+
+EVENT_TYPES = ("payment.preliminary", "payment.cancelled", "payment.confirmed", "order.expired")
+# Within one order and one instant, the order facts happen in (a till payment before its void or
+# its confirmation; an expiry after the payments known at that instant).
+TYPE_RANK = {"payment.preliminary": 1, "payment.cancelled": 2, "payment.confirmed": 3, "order.expired": 4}
+
+_PAYMENT_FACTS = """
+    select
+        case e.kind when '01' then 'payment.preliminary'
+                    when '02' then 'payment.confirmed'
+                    else 'payment.cancelled' end                   as type,
+        e.payment_id                                               as subject,
+        o.merchant_id, o.order_id, e.chain, e.payment_id, e.amount,
+        strptime(strftime(e.paid_date, '%Y%m%d') || e.paid_time, '%Y%m%d%H%M%S') as paid_at,
+        e.store_code,
+        greatest(e.first_ingested_at, o.ingested_at)               as happened_at
+    from payment_events e
+    join orders o on o.chain = e.chain and o.payment_reference = e.reference
+    where e.first_ingested_at <= $as_of and o.ingested_at <= $as_of
+"""
+
+# order_status comes with the reconciliation (migration 0004); until then there is no expiry fact.
+_EXPIRED_FACTS = """
+    select
+        'order.expired'                                            as type,
+        o.merchant_id || '|' || o.order_id                         as subject,
+        o.merchant_id, o.order_id, o.chain, null::varchar          as payment_id, o.amount,
+        null::timestamp as paid_at, null::varchar                  as store_code,
+        greatest((o.due_date + 1)::timestamp, o.ingested_at)       as happened_at
+    from order_status s
+    join orders o using (merchant_id, order_id)
+    where s.status = 'expired' and (o.due_date + 1)::timestamp <= $as_of
+"""
+
+_ENQUEUE = """
+insert into notification_outbox (event_id, type, subject, merchant_id, order_id, chain, payment_id,
+    amount, paid_at, store_code, happened_at, created_at, state, window_start, attempts, next_attempt_at)
+with notify_since as (
+    -- since when each merchant (with a notify_url now) has had one: its first such master load
+    select m.merchant_id, min(l.loaded_at) as since
+    from merchants m join master_loads l using (load_id)
+    where coalesce(m.notify_url, '') <> '' and l.loaded_at <= $as_of
+      and m.merchant_id in (select merchant_id from current_merchants where coalesce(notify_url, '') <> '')
+    group by m.merchant_id
+),
+facts as ({facts}),
+events as (
+    select md5(f.type || '|' || f.subject) as event_id, f.*
+    from facts f join notify_since n using (merchant_id)
+    where f.happened_at >= n.since
+)
+select event_id, type, subject, merchant_id, order_id, chain, payment_id, amount, paid_at, store_code,
+       happened_at, $as_of, 'pending', $as_of, 0, $as_of
+from events
+where event_id not in (select event_id from notification_outbox)
+order by merchant_id, order_id, happened_at, event_id
+"""
+
+
+def _has_order_status(con: duckdb.DuckDBPyConnection) -> bool:
+    cols = {
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_name = 'order_status'"
+        ).fetchall()
+    }
+    return {"merchant_id", "order_id", "status"} <= cols
+
 
 def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
-    """Insert the events of new facts into notification_outbox; returns how many were inserted."""
-    return 0
+    """Insert the events of facts known at `as_of` that are not in the outbox yet; returns how many.
+
+    Call inside the reconciliation's transaction (it does not open one).
+    """
+    facts = _PAYMENT_FACTS
+    if _has_order_status(con):
+        facts += " union all " + _EXPIRED_FACTS
+    (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": naive_jst(as_of)}).fetchone()
+    return int(count)
+
+
+def list_events(
+    con: duckdb.DuckDBPyConnection,
+    merchant_id: str | None = None,
+    state: str | None = None,
+    limit: int = 200,
+) -> list[dict]:
+    """Outbox rows for operators, newest first (no personal data: the outbox holds none)."""
+    if state is not None and state not in ("pending", "delivered", "dead"):
+        raise KonbiniError(f"--state {state!r} is not one of pending, delivered, dead")
+    cur = con.execute(
+        """
+        select event_id, type, merchant_id, order_id, amount, created_at, state, attempts,
+               next_attempt_at, delivered_at, last_status_code, last_error
+        from notification_outbox
+        where ($merchant is null or merchant_id = $merchant) and ($state is null or state = $state)
+        order by created_at desc, merchant_id, order_id, happened_at desc, event_id
+        limit $limit
+        """,
+        {"merchant": merchant_id, "state": state, "limit": limit},
+    )
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def replay(
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    requested_by: str,
+    event_id: str | None = None,
+    merchant_id: str | None = None,
+    since: datetime | None = None,
+) -> list[str]:
+    """Make events pending again, due at `as_of` with a fresh 72-hour window; the same event id is
+    sent again. Either one `event_id`, or every event of `merchant_id` created at or after `since`.
+    Each replay is recorded (who, when). Returns the event ids replayed. Run in a transaction."""
+    if event_id is not None:
+        found = con.execute("select 1 from notification_outbox where event_id = ?", [event_id]).fetchone()
+        if found is None:
+            raise KonbiniError(f"no notification with event id {event_id!r}")
+        ids = [event_id]
+    elif merchant_id is not None and since is not None:
+        ids = [
+            e
+            for (e,) in con.execute(
+                "select event_id from notification_outbox where merchant_id = ? and created_at >= ?"
+                " order by event_id",
+                [merchant_id, naive_jst(since)],
+            ).fetchall()
+        ]
+    else:
+        raise KonbiniError("replay needs an EVENT_ID, or both --merchant and --since")
+    if not ids:
+        return ids
+    now = naive_jst(as_of)
+    con.executemany(
+        "insert into notification_replays values (?, ?, ?)", [[e, now, requested_by] for e in ids]
+    )
+    con.execute(
+        "update notification_outbox set state = 'pending', window_start = $now, next_attempt_at = $now,"
+        " dead_at = null where list_contains($ids, event_id)",
+        {"now": now, "ids": ids},
+    )
+    return ids
