@@ -1,0 +1,115 @@
+"""A report to render (plain data), rendering it to PDF + CSV, and rendering many on both cores.
+
+Gathering (reading the warehouse) happens in the calling process; a `ReportJob` carries only plain
+data, so it can be rendered in another process. WeasyPrint is CPU bound and not thread-parallel,
+hence a process pool (spawned, not forked: the parent holds DuckDB and Prefect threads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from tasks.render.csvout import Cell, csv_bytes
+from tasks.render.pdf import render_pdf
+
+OPERATIONS = "_operations"  # the folder of reports that belong to no merchant
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    kind: str  # collection, statement, schedule, operations
+    merchant_id: str | None  # None for the operations summary
+    subject: str  # the day, settlement id or month the report is about
+    template: str
+    context: dict
+    csv_header: tuple[str, ...]
+    csv_rows: tuple[tuple[Cell, ...], ...]
+    as_of: datetime
+    title: str = ""
+    markdown: str | None = None  # operations summary: also published as a Prefect artifact
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def report_id(self) -> str:
+        return f"{self.kind}/{self.merchant_id or OPERATIONS}/{self.subject}"
+
+    @property
+    def stem(self) -> str:
+        """Relative path without suffix under data/out/reports/."""
+        folder = self.merchant_id or OPERATIONS
+        return f"{_SAFE.sub('_', folder)}/{self.kind}_{_SAFE.sub('_', self.subject)}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    report_id: str
+    kind: str
+    merchant_id: str | None
+    subject: str
+    as_of: datetime
+    pdf_path: Path
+    csv_path: Path
+    pdf_sha256: str
+    csv_sha256: str
+
+
+def render_job(job: ReportJob, out_root: Path, csv_encoding: str = "utf-8") -> Rendered:
+    """Render one report and write its PDF and CSV side by side (atomically, by rename)."""
+    pdf = render_pdf(job.template, job.context, as_of=job.as_of, report_id=job.report_id)
+    data = csv_bytes(job.csv_header, job.csv_rows, csv_encoding, where=job.report_id)
+    pdf_path = out_root / f"{job.stem}.pdf"
+    csv_path = out_root / f"{job.stem}.csv"
+    for path, content in ((pdf_path, pdf), (csv_path, data)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    return Rendered(
+        report_id=job.report_id,
+        kind=job.kind,
+        merchant_id=job.merchant_id,
+        subject=job.subject,
+        as_of=job.as_of,
+        pdf_path=pdf_path,
+        csv_path=csv_path,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        csv_sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _warm() -> None:
+    # import WeasyPrint and parse the font once per worker before real work arrives
+    import tasks.render.pdf  # noqa: F401
+
+
+def render_many(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2,
+                csv_encoding: str = "utf-8") -> list[Rendered]:
+    """Render every job; with workers > 1 in a pool of spawned processes. Results in job order."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [render_job(j, out_root, csv_encoding) for j in jobs]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm) as pool:
+        futures = [pool.submit(render_job, j, out_root, csv_encoding) for j in jobs]
+        return [f.result() for f in futures]
+
+
+def record_outputs(con, rendered: Sequence[Rendered], out_root: Path, rendered_at: datetime) -> None:
+    """Remember what was rendered (report_outputs), paths relative to out_root."""
+    from tasks.clock import naive_jst
+
+    for r in rendered:
+        con.execute(
+            "insert or replace into report_outputs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [r.report_id, r.kind, r.merchant_id, r.subject, naive_jst(r.as_of),
+             str(r.pdf_path.relative_to(out_root)), str(r.csv_path.relative_to(out_root)),
+             r.pdf_sha256, r.csv_sha256, naive_jst(rendered_at)],
+        )

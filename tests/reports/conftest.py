@@ -1,0 +1,133 @@
+"""Fixtures of the reports area: a small warehouse built from the spec's sample master and orders,
+with feed records inserted directly (the rows the feeds area writes), and a real SMTP server."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import socket
+from datetime import date, datetime
+
+import pytest
+
+from tasks.clock import JST
+
+
+def _md5(*parts) -> str:
+    return hashlib.md5("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def insert_master_and_orders(con, samples) -> None:
+    con.execute("insert into master_loads values (1, timestamp '2026-11-01 09:00:00', 'test', 'x')")
+    with open(samples / "master" / "merchants.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            con.execute(
+                "insert into merchants values (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [r["merchant_id"], r["name"], r["name_kana"], r["status"], r["contract_start"],
+                 int(r["settlement_cycle"]), r["fee_plan"], r["bank_code"], r["branch_code"],
+                 r["account_type"], r["account_number"], r["notify_url"] or None,
+                 r["notify_secret"] or None, r["email"]],
+            )
+    with open(samples / "master" / "fee_plans.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            con.execute("insert into fee_plans values (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [r["plan_id"], *(int(v) for k, v in r.items() if k != "plan_id")])
+    orders = samples / "inbox" / "orders" / "ORDERS_20261102100500_000001.csv"
+    with open(orders, encoding="utf-8") as fh:
+        for i, r in enumerate(csv.DictReader(fh), start=2):
+            con.execute(
+                "insert into orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, timestamp '2026-11-02 10:05:00')",
+                [r["merchant_id"], r["site_id"], r["order_id"], r["chain"], r["payment_reference"],
+                 int(r["amount"]), r["tax_mode"], int(r["tax_amount"]),
+                 datetime.fromisoformat(r["ordered_at"]).replace(tzinfo=None), r["due_date"], i],
+            )
+            con.execute("insert into order_customers values (?, ?, ?, ?, ?)",
+                        [r["merchant_id"], r["order_id"], r["customer_name_kana"], r["customer_phone"],
+                         r["customer_email"]])
+
+
+def insert_event(con, *, file_id: int, record_no: int, chain: str, kind: str, reference: str,
+                 paid: datetime, store: str, amount: int, stamp: bool = False,
+                 transfer_date: date | None = None, ingested_at: datetime, feed: str = "SEJ") -> None:
+    paid_date = paid.date()
+    paid_time = paid.strftime("%H%M%S")
+    identity = (chain, reference, paid_date.isoformat(), paid_time, store, amount)
+    con.execute(
+        "insert into feed_records values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?, ?, ?, ?)",
+        [file_id, record_no, feed, chain, kind, reference, paid_date, paid_time, store, amount, stamp,
+         transfer_date, ingested_at, ingested_at, _md5(*identity, kind), _md5(*identity)],
+    )
+
+
+@pytest.fixture
+def small_world(warehouse):
+    """Sample master and orders; events received on 2026-11-04 (and one 02 on 11-09)."""
+    return _build(warehouse)
+
+
+def _build(warehouse):
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "samples"
+    d4 = datetime(2026, 11, 4, 21, 5)
+    d9 = datetime(2026, 11, 9, 6, 30)
+    with warehouse.write() as con:
+        insert_master_and_orders(con, samples)
+        ev = [
+            # M000001
+            ("seven", "01", "1000000000001", datetime(2026, 11, 3, 10, 15), "0012345", 3980, False, None, d4),
+            ("seven", "01", "1000000000002", datetime(2026, 11, 3, 11, 0), "0012345", 54000, True, None, d4),
+            ("lawson", "01", "20000000003", datetime(2026, 11, 4, 9, 30), "123456", 54000, False, None, d4),
+            ("famima", "01", "300000000004", datetime(2026, 11, 4, 12, 0), "654321", 12800, False, None, d4),
+            ("famima", "03", "300000000004", datetime(2026, 11, 4, 12, 0), "654321", 12800, False, None, d4),
+            ("seven", "02", "1000000000001", datetime(2026, 11, 3, 10, 15), "0012345", 3980, False,
+             date(2026, 11, 13), d9),
+            # M000002
+            ("famima", "01", "300000000007", datetime(2026, 11, 4, 15, 0), "654322", 300000, True, None, d4),
+            # unknown reference: in nobody's report
+            ("lawson", "01", "29999999999", datetime(2026, 11, 4, 16, 0), "123457", 1500, False, None, d4),
+        ]
+        for i, (chain, kind, ref, paid, store, amount, stamp, td, ing) in enumerate(ev, start=1):
+            insert_event(con, file_id=100 + i, record_no=1, chain=chain, kind=kind, reference=ref, paid=paid,
+                         store=store, amount=amount, stamp=stamp, transfer_date=td, ingested_at=ing)
+    return warehouse
+
+
+@pytest.fixture
+def as_of():
+    return datetime(2026, 11, 20, 7, 0, tzinfo=JST)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """What a real SMTP server on 127.0.0.1 received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    """A real SMTP server (aiosmtpd) on a free loopback port; KONBINI_SMTP__* point at it."""
+    from aiosmtpd.controller import Controller
+
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("KONBINI_SMTP__HOST", "127.0.0.1")
+    monkeypatch.setenv("KONBINI_SMTP__PORT", str(port))
+    monkeypatch.setenv("KONBINI_SMTP__STARTTLS", "false")
+    handler.port = port
+    handler.controller = controller
+    yield handler
+    controller.stop()

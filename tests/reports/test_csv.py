@@ -1,0 +1,38 @@
+from datetime import date
+
+import pytest
+
+from tasks.errors import KonbiniError
+from tasks.render.csvout import csv_bytes, escape_cell
+
+
+@pytest.mark.parametrize("cell", ["=1+2", "+81", "-5", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"x\")"])
+def test_formula_starts_are_escaped(cell):
+    assert escape_cell(cell) == "'" + cell
+
+
+def test_numbers_stay_numbers_and_text_stays_text():
+    assert escape_cell(-200) == "-200"
+    assert escape_cell(0) == "0"
+    assert escape_cell("-200") == "'-200"  # text that looks like a number is still text
+    assert escape_cell("A-1001") == "A-1001"
+    assert escape_cell(None) == ""
+    assert escape_cell(date(2026, 11, 4)) == "2026-11-04"
+
+
+def test_utf8_with_bom_and_crlf():
+    data = csv_bytes(("name", "amount"), [("株式会社サンプル商店", -200), ("a,b", 5)])
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data.decode("utf-8-sig") == 'name,amount\r\n株式会社サンプル商店,-200\r\n"a,b",5\r\n'
+
+
+def test_cp932_on_request():
+    data = csv_bytes(("name",), [("学校法人みほん学園",)], "cp932")
+    assert data == "name\r\n学校法人みほん学園\r\n".encode("cp932")
+
+
+def test_cp932_refuses_what_it_cannot_write_with_a_clear_error():
+    with pytest.raises(KonbiniError, match="line 2.*cp932"):
+        csv_bytes(("name",), [("𠮷野家",)], "cp932", where="collection/M000001/2026-11-04")
+    with pytest.raises(KonbiniError, match="unknown CSV encoding"):
+        csv_bytes(("name",), [], "latin-1")
