@@ -1,0 +1,152 @@
+"""The reconciliation exceptions of rules.md, as a table.
+
+Every payment rule is a row: when it applies (`where`), the time it was raised and the time it
+cleared by itself, as SQL expressions over one row per payment (`rc_pay`, built in derive.py).
+The engine (derive.py) selects every rule, keeps an exception only when it was raised by `as_of`
+and not cleared at the very moment it was raised (e.g. a 01 and its 02 ingested in the same pull),
+and never needs an `if` per code. Columns of `rc_pay` the expressions use:
+
+    live_at        first ingestion of its 01 or 02      prelim_at / confirmed_at / cancel_at
+    order_at       ingestion of its order (null: none)   cancellation_at  the order's cancellation
+    base_code      UNKNOWN/PAID_AFTER_DUE/AMOUNT_MISMATCH/PAID_AFTER_CANCEL computed as if not voided
+    duplicate      a live payment of an order that has its order's payment (and is not it)
+    op_live_at     live_at of the order's payment        pnc_deadline  00:00 after 10 bank days
+    voided_at      cancel_at when the 03 voids it (null when a released CONFIRM_AFTER_CANCEL keeps it live)
+    stamp_mismatch, stamp_mismatch_at, stamp_detail
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RELEASE, REFUND, DISMISS = "release", "refund", "dismiss"
+ACTIONS = (RELEASE, REFUND, DISMISS)
+
+
+@dataclass(frozen=True)
+class ExceptionRule:
+    code: str
+    holds: bool  # holds the payment out of settlement while open
+    raised_when: str  # for people (docs, CLI `show`)
+    clears_when: str | None
+    actions: tuple[str, ...]  # what an operator may do
+    where: str | None = None  # SQL over rc_pay; None for FILE_SEQUENCE_GAP (its own relation)
+    raised_at: str | None = None
+    cleared_at: str | None = None
+    detail: str = "null"
+
+
+# Order matters: the first open holding rule of a payment is its holding_code.
+RULES: tuple[ExceptionRule, ...] = (
+    ExceptionRule(
+        "UNKNOWN_REFERENCE", True,
+        "a payment whose reference matches no order of its chain",
+        "its order arrives (unless already resolved); or the payment is voided",
+        (REFUND,),  # no merchant to settle to while the order is unknown
+        where="live_at is not null and (order_at is null or order_at > live_at)",
+        raised_at="live_at",
+        cleared_at="least(order_at, voided_at)",
+    ),
+    ExceptionRule(
+        "PAID_AFTER_DUE", True,
+        "a live payment whose paid date is after the due date",
+        "the payment is voided",
+        (RELEASE, REFUND),
+        where="base_code = 'PAID_AFTER_DUE'",
+        raised_at="greatest(live_at, order_at)",
+        cleared_at="voided_at",
+    ),
+    ExceptionRule(
+        "AMOUNT_MISMATCH", True,
+        "a live payment whose amount differs from its order's",
+        "the payment is voided",
+        (RELEASE, REFUND),
+        where="base_code = 'AMOUNT_MISMATCH'",
+        raised_at="greatest(live_at, order_at)",
+        cleared_at="voided_at",
+    ),
+    ExceptionRule(
+        "PAID_AFTER_CANCEL", True,
+        "a live payment of an order with a stored merchant cancellation",
+        "the payment is voided",
+        (RELEASE, REFUND),
+        where="base_code = 'PAID_AFTER_CANCEL'",
+        raised_at="greatest(live_at, order_at, cancellation_at)",
+        cleared_at="voided_at",
+    ),
+    ExceptionRule(
+        "DUPLICATE_PAYMENT", True,
+        "a live payment of an order that already has its order's payment",
+        None,
+        (RELEASE, REFUND),
+        where="duplicate",
+        raised_at="greatest(live_at, order_at, op_live_at)",
+    ),
+    ExceptionRule(
+        "CONFIRM_AFTER_CANCEL", True,
+        "a payment with both a 02 and a 03 (voided, yet confirmed)",
+        None,
+        (RELEASE, REFUND),  # release: the confirmation stands and the payment counts as live
+        where="confirmed_at is not null and cancel_at is not null",
+        raised_at="greatest(confirmed_at, cancel_at)",
+    ),
+    ExceptionRule(
+        "CANCEL_WITHOUT_PRELIM", False,
+        "a payment with a 03 and no 01",
+        "its 01 arrives",
+        (DISMISS,),
+        where="cancel_at is not null",
+        raised_at="cancel_at",
+        cleared_at="prelim_at",
+    ),
+    ExceptionRule(
+        "CONFIRM_WITHOUT_PRELIM", False,
+        "a payment with a 02 and no 01",
+        "its 01 arrives",
+        (DISMISS,),
+        where="confirmed_at is not null",
+        raised_at="confirmed_at",
+        cleared_at="prelim_at",
+    ),
+    ExceptionRule(
+        "PRELIM_NOT_CONFIRMED", False,
+        "a live payment with a 01 and no 02 from 00:00 JST after the 10th bank business day after its paid date",
+        "its 02 arrives (or a 03 voids it)",
+        (DISMISS,),
+        where="prelim_at is not null",
+        raised_at="greatest(prelim_at, pnc_deadline)",
+        cleared_at="least(confirmed_at, voided_at)",
+    ),
+    ExceptionRule(
+        "STAMP_MISMATCH", False,
+        "a payment of a known order whose 01 or 02 stamp flag differs from our stamp rule",
+        None,
+        (DISMISS,),
+        where="stamp_mismatch",
+        raised_at="greatest(order_at, stamp_mismatch_at)",
+        detail="stamp_detail",
+    ),
+    ExceptionRule(
+        "FILE_SEQUENCE_GAP", False,
+        "a sequence number not accepted 1 hour after a higher one of the same sequence was accepted",
+        "the missing file is accepted",
+        (DISMISS,),
+    ),
+)
+
+BY_CODE: dict[str, ExceptionRule] = {r.code: r for r in RULES}
+CODES = tuple(BY_CODE)
+HOLDING_CODES = tuple(r.code for r in RULES if r.holds)
+# The one matching code a live payment other than its order's payment gets, first that applies.
+MATCHING_ORDER = ("PAID_AFTER_DUE", "AMOUNT_MISMATCH", "PAID_AFTER_CANCEL", "DUPLICATE_PAYMENT")
+SEQUENCE_KINDS = ("SEJ_01", "SEJ_02", "FM_S", "FM_K", "CVS")
+GAP_GRACE_HOURS = 1
+PRELIM_CONFIRM_BANK_DAYS = 10
+
+
+def exception_id(code: str, *subject: object) -> str:
+    """'EX' + 12 hex of md5(code|subject…), the same expression derive.py uses in SQL."""
+    import hashlib
+
+    text = "|".join([code, *map(str, subject)])
+    return "EX" + hashlib.md5(text.encode()).hexdigest()[:12]
