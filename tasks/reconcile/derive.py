@@ -146,10 +146,12 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
         select *,
             case when candidate then row_number() over (
                 partition by chain, reference, candidate
-                order by settlement_id is null, paid_date, paid_time, store_code, payment_id) end as cand_rank,
+                order by settlement_id is null, paid_date, paid_time, store_code, payment_id)
+                end as cand_rank,
             case when release_candidate then row_number() over (
                 partition by chain, reference, release_candidate
-                order by settlement_id is null, paid_date, paid_time, store_code, payment_id) end as rel_rank,
+                order by settlement_id is null, paid_date, paid_time, store_code, payment_id)
+                end as rel_rank,
             bool_or(candidate) over (partition by chain, reference) as key_has_candidate
         from rc_pay2;
     """)
@@ -166,7 +168,8 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
             max(live_at) filter (where is_order_payment) over (partition by chain, reference) as op_live_at,
             coalesce(expected_stamp is not null and (
                 (prelim_stamp is not null and prelim_stamp <> expected_stamp)
-                or (confirmed_stamp is not null and confirmed_stamp <> expected_stamp)), false) as stamp_mismatch,
+                or (confirmed_stamp is not null and confirmed_stamp <> expected_stamp)), false)
+                as stamp_mismatch,
             least(case when prelim_stamp <> expected_stamp then prelim_at end,
                   case when confirmed_stamp <> expected_stamp then confirmed_at end) as stamp_mismatch_at,
             concat_ws(', ', 'expected ' || expected_stamp::int, '01 flag ' || prelim_stamp::int,

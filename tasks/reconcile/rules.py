@@ -110,7 +110,8 @@ RULES: tuple[ExceptionRule, ...] = (
     ),
     ExceptionRule(
         "PRELIM_NOT_CONFIRMED", False,
-        "a live payment with a 01 and no 02 from 00:00 JST after the 10th bank business day after its paid date",
+        "a live payment with a 01 and no 02 from 00:00 JST after the 10th bank business day after"
+        " its paid date",
         "its 02 arrives (or a 03 voids it)",
         (DISMISS,),
         where="prelim_at is not null",

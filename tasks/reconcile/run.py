@@ -66,7 +66,8 @@ def _scope_keys(con, as_of: datetime, merchant: str | None, since: datetime | No
         ]
         if due_paid:
             listed = ", ".join(f"date '{d.isoformat()}'" for d in due_paid)
-            parts.append(f"select chain, reference from feed_records where kind = '01' and paid_date in ({listed})")
+            parts.append(
+                f"select chain, reference from feed_records where kind = '01' and paid_date in ({listed})")
     keys = " union ".join(parts)
     if merchant:
         keys = (f"select k.chain, k.reference from ({keys}) k join orders o "
@@ -81,7 +82,8 @@ def _replace(con, scoped: bool, gaps: bool) -> None:
             con.execute(f"delete from {table}")
     else:
         con.execute("""
-            delete from payments using rc_keys k where payments.chain = k.chain and payments.reference = k.reference;
+            delete from payments using rc_keys k
+             where payments.chain = k.chain and payments.reference = k.reference;
             delete from order_status using rc_keys k
              where order_status.chain = k.chain and order_status.payment_reference = k.reference;
             delete from exceptions using rc_keys k
@@ -123,8 +125,8 @@ def reconcile(
     cleared = dict(con.execute(
         "select code, count(*) from rc_exc2 where cleared_at > ? group by code order by code",
         [window_start]).fetchall())
-    counts = {name: con.execute(f"select count(*) from {tmp}").fetchone()[0]
-              for name, tmp in (("orders", "rc_status"), ("payments", "rc_payments"), ("exceptions", "rc_exc2"))}
+    tables = (("orders", "rc_status"), ("payments", "rc_payments"), ("exceptions", "rc_exc2"))
+    counts = {name: con.execute(f"select count(*) from {tmp}").fetchone()[0] for name, tmp in tables}
     status_counts = dict(con.execute(
         "select status, count(*) from order_status group by status order by status").fetchall())
     (open_n,) = con.execute("select count(*) from exceptions where state = 'open'").fetchone()
