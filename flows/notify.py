@@ -1,0 +1,62 @@
+"""Delivering 速報 notifications: claim what is due, POST it, record the results (tasks.notify.delivery).
+
+Scheduled every minute by the service (flows/serve.py). Two short warehouse writes around the HTTP.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from tasks import clock
+from tasks.notify import delivery
+from tasks.settings import get_settings
+from tasks.warehouse import open_warehouse
+
+# Deliveries carry the merchants' secrets: never cached, never persisted as results.
+_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+@task(name="claim-notifications", **_TASK)
+def claim_due(as_of: datetime, allow_loopback: bool, limit: int) -> list[list[delivery.Delivery]]:
+    with open_warehouse().write() as con:
+        return delivery.claim(con, as_of, allow_loopback, limit)
+
+
+@task(name="send-notifications", **_TASK)
+def send_due(
+    chains: list[list[delivery.Delivery]], as_of: datetime, timeout_s: float, concurrency: int
+) -> list[delivery.Result]:
+    return delivery.send(chains, as_of, timeout_s, concurrency)
+
+
+@task(name="record-notifications", **_TASK)
+def record_results(
+    chains: list[list[delivery.Delivery]], results: list[delivery.Result], as_of: datetime
+) -> dict[str, int]:
+    with open_warehouse().write() as con:
+        return delivery.record(con, chains, results, as_of)
+
+
+@flow(name="deliver-notifications", log_prints=False)
+def deliver_notifications(
+    as_of: datetime | None = None,
+    timeout_s: float = delivery.DEFAULT_TIMEOUT_S,
+    concurrency: int = delivery.DEFAULT_CONCURRENCY,
+    limit: int = delivery.DEFAULT_LIMIT,
+) -> dict[str, int]:
+    """Send every due notification (new events and retries) once; returns counts of the attempts."""
+    settings = get_settings()
+    as_of = clock.jst(as_of) if as_of else clock.now()
+    chains = claim_due(as_of, settings.notify_allow_loopback, limit)
+    results = send_due(chains, as_of, timeout_s, concurrency)
+    summary = record_results(chains, results, as_of)
+    if summary["attempted"]:
+        open_warehouse(settings).publish()
+    get_run_logger().info(
+        "notifications at %s: %d attempted, %d delivered, %d failed, %d dead-lettered",
+        as_of.isoformat(), summary["attempted"], summary["delivered"], summary["failed"], summary["dead"],
+    )
+    return summary
