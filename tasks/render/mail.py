@@ -32,7 +32,11 @@ from tasks.settings import Settings, Smtp
 from tasks.warehouse import Warehouse
 
 MAX_ATTEMPTS = 10
-KIND_TITLES = {"collection": "収納結果", "statement": "入金明細書 兼 適格請求書", "schedule": "入金スケジュール表"}
+KIND_TITLES = {
+    "collection": "収納結果",
+    "statement": "入金明細書 兼 適格請求書",
+    "schedule": "入金スケジュール表",
+}
 MAILED_KINDS = tuple(KIND_TITLES)
 
 

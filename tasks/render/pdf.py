@@ -145,7 +145,8 @@ def font_problems(path: Path) -> list[str]:
 def page_png(path: Path, target_stem: Path, dpi: int = 60) -> Path:
     """Page 1 as a PNG (pdftoppm), for a person to look at."""
     subprocess.run(
-        ["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(path), str(target_stem)],
+        ["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile",
+         str(path), str(target_stem)],
         check=True,
         capture_output=True,
     )

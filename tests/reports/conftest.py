@@ -36,7 +36,8 @@ def insert_master_and_orders(con, samples) -> None:
     with open(orders, encoding="utf-8") as fh:
         for i, r in enumerate(csv.DictReader(fh), start=2):
             con.execute(
-                "insert into orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, timestamp '2026-11-02 10:05:00')",
+                "insert into orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?,"
+                " timestamp '2026-11-02 10:05:00')",
                 [r["merchant_id"], r["site_id"], r["order_id"], r["chain"], r["payment_reference"],
                  int(r["amount"]), r["tax_mode"], int(r["tax_amount"]),
                  datetime.fromisoformat(r["ordered_at"]).replace(tzinfo=None), r["due_date"], i],
@@ -53,7 +54,8 @@ def insert_event(con, *, file_id: int, record_no: int, chain: str, kind: str, re
     paid_time = paid.strftime("%H%M%S")
     identity = (chain, reference, paid_date.isoformat(), paid_time, store, amount)
     con.execute(
-        "insert into feed_records values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?, ?, ?, ?)",
+        "insert into feed_records values"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?, ?, ?, ?)",
         [file_id, record_no, feed, chain, kind, reference, paid_date, paid_time, store, amount, stamp,
          transfer_date, ingested_at, ingested_at, _md5(*identity, kind), _md5(*identity)],
     )
@@ -115,19 +117,37 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a loopback port that a test can stop and start again."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.inbox = Inbox()
+        self.controller = None
+
+    @property
+    def messages(self):
+        return self.inbox.messages
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
 @pytest.fixture
 def smtp_server(monkeypatch):
-    """A real SMTP server (aiosmtpd) on a free loopback port; KONBINI_SMTP__* point at it."""
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    """A real SMTP server on a free loopback port; KONBINI_SMTP__* point at it."""
+    server = SmtpServer(free_port())
+    server.start()
     monkeypatch.setenv("KONBINI_SMTP__HOST", "127.0.0.1")
-    monkeypatch.setenv("KONBINI_SMTP__PORT", str(port))
+    monkeypatch.setenv("KONBINI_SMTP__PORT", str(server.port))
     monkeypatch.setenv("KONBINI_SMTP__STARTTLS", "false")
-    handler.port = port
-    handler.controller = controller
-    yield handler
-    controller.stop()
+    yield server
+    server.stop()

@@ -58,7 +58,8 @@ def test_dejavu_only_pdf_fails_the_font_check(tmp_path):
     )
     path = tmp_path / "dejavu.pdf"
     script = "import sys; from weasyprint import HTML; HTML(string=sys.argv[2]).write_pdf(sys.argv[1])"
-    html = '<html lang="ja"><body style="font-family: DejaVu Sans"><p>収納結果 セブン-イレブン 3,980</p></body></html>'
+    html = ('<html lang="ja"><body style="font-family: DejaVu Sans">'
+            "<p>収納結果 セブン-イレブン 3,980</p></body></html>")
     env = {"FONTCONFIG_FILE": str(conf), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     subprocess.run([sys.executable, "-c", script, str(path), html], check=True, env=env, capture_output=True)
     assert "3,980" in pdf_text(path)
@@ -122,7 +123,8 @@ def test_rerun_in_another_process_gives_byte_identical_files(small_world, settin
     second = render_job(job, tmp_path / "b")
     assert first[0].pdf_sha256 == second.pdf_sha256
     assert first[0].csv_sha256 == second.csv_sha256
-    assert (tmp_path / "a" / "M000001" / "collection_2026-11-04.pdf").read_bytes() == second.pdf_path.read_bytes()
+    parallel_pdf = tmp_path / "a" / "M000001" / "collection_2026-11-04.pdf"
+    assert parallel_pdf.read_bytes() == second.pdf_path.read_bytes()
     # and the PDF's dates are the report's as-of, not the wall clock
     info = subprocess.run(["pdfinfo", str(second.pdf_path)], capture_output=True, text=True).stdout
     assert "2026" in [line for line in info.splitlines() if line.startswith("CreationDate")][0]
