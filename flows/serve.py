@@ -110,13 +110,14 @@ def deployments() -> list[RunnerDeployment]:
     return [deployment(s) for s in available()]
 
 
-def register() -> list[str]:
+def register(work_pool: str | None = None) -> list[str]:
     """Create or update the deployments on the Prefect API without serving them.
 
-    Their runs execute only where something serves them (`konbini serve`, or a worker when the
-    deployments are moved to a work pool, docs/scaling.md). Returns the deployment ids.
+    Their runs execute only where something picks them up: `konbini serve`, or, with `work_pool`,
+    the Prefect workers of that pool (`prefect worker start --pool <name>` on a machine where
+    konbini is installed; docs/scaling.md). Returns the deployment ids.
     """
-    return [str(d.apply()) for d in deployments()]
+    return [str(d.apply(work_pool_name=work_pool)) for d in deployments()]
 
 
 def serve(limit: int | None = None) -> None:

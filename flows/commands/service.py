@@ -21,6 +21,9 @@ def register(app: typer.Typer) -> None:
             False, "--register-only",
             help="Create or update the deployments on the Prefect API and exit, without serving.",
         ),
+        work_pool: str = typer.Option(
+            None, help="With --register-only: run the deployments on this work pool's workers."
+        ),
     ) -> None:
         """Serve every scheduled deployment (Japan-time cron) on the Prefect API in PREFECT_API_URL.
 
@@ -30,8 +33,10 @@ def register(app: typer.Typer) -> None:
         """
         from flows import serve
 
+        if work_pool and not register_only:
+            raise KonbiniError("--work-pool needs --register-only (served deployments use no pool)")
         if register_only:
-            ids = serve.register()
+            ids = serve.register(work_pool)
             if not ids:
                 raise KonbiniError("no flow of the schedule exists in this checkout (flows/serve.py)")
             out.print(f"registered {len(ids)} deployments")
