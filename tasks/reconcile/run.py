@@ -103,15 +103,24 @@ def reconcile(
     merchant: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    keys: list[tuple[str, str]] | None = None,
 ) -> ReconcileResult:
     """Recompute payments, order status and exceptions as of `as_of` (aware JST) and store them,
     with a reconcile_runs row, then enqueue notifications — all on `con`, inside the caller's
-    transaction (use `Warehouse.write()`)."""
+    transaction (use `Warehouse.write()`).
+
+    merchant / since / until: a scoped run (module docstring); keys: exactly these
+    (chain, reference) keys (and the sequence gaps), as after an operator's resolution.
+    """
     at = naive_jst(as_of)
     since_n = naive_jst(since) if since else None
     until_n = min(naive_jst(until), at) if until else None
-    scoped = bool(merchant or since_n or until_n)
-    if scoped:
+    scoped = bool(merchant or since_n or until_n or keys is not None)
+    if keys is not None:
+        con.execute("create or replace temp table rc_keys (chain varchar, reference varchar)")
+        if keys:
+            con.executemany("insert into rc_keys values (?, ?)", [list(k) for k in keys])
+    elif scoped:
         _scope_keys(con, at, merchant, since_n, until_n)
     gaps = merchant is None
     derive(con, at, scoped=scoped, gaps=gaps)
