@@ -1,0 +1,114 @@
+"""`konbini notifications …`: list the outbox, replay events, run a delivery."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tasks import clock
+from tasks.errors import KonbiniError
+
+out = Console()
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return clock.parse_as_of(text)
+    except ValueError:
+        raise KonbiniError(
+            f"{option} {text!r} is not a date or time (e.g. 2026-11-20 or 2026-11-20T07:00)"
+        ) from None
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="速報 notifications to merchants' servers: outbox, replay, delivery.",
+                        no_args_is_help=True)
+    app.add_typer(group, name="notifications")
+
+    @group.command("list")
+    def list_cmd(
+        merchant: str = typer.Option(None, help="Only this merchant (M + 6 digits)."),
+        state: str = typer.Option(None, help="Only this state: pending, delivered or dead."),
+        limit: int = typer.Option(200, help="At most this many events, newest first."),
+    ) -> None:
+        """List notification events with their delivery state, newest first."""
+        from tasks.notify.outbox import list_events
+        from tasks.warehouse import open_warehouse
+
+        with open_warehouse().read() as con:
+            rows = list_events(con, merchant, state, limit)
+        table = Table(title=f"notifications ({len(rows)})")
+        columns = ("event_id", "type", "merchant_id", "order_id", "amount", "created_at", "state",
+                   "attempts", "next_attempt_at", "last_status_code", "last_error")
+        for c in columns:
+            table.add_column(c.replace("_", " "), no_wrap=c == "event_id")
+        for r in rows:
+            next_at = r["next_attempt_at"] if r["state"] == "pending" else None
+            table.add_row(*[_fmt(next_at if c == "next_attempt_at" else r[c]) for c in columns])
+        # wide enough for whole event ids (what an operator copies) even when piped
+        Console(width=max(out.width, 200)).print(table)
+
+    @group.command("replay")
+    def replay_cmd(
+        event_id: str = typer.Argument(None, help="The event to send again (its id is kept)."),
+        merchant: str = typer.Option(None, help="Replay every event of this merchant …"),
+        since: str = typer.Option(None, help="… created at or after this time (JST), e.g. 2026-11-20T07:00."),
+        as_of: str = typer.Option(None, help="The time of the replay (default: now, JST)."),
+        by: str = typer.Option(None, help="Who asks for it (default: the login name)."),
+        send: bool = typer.Option(True, help="Send now (--no-send: leave it to the scheduled delivery)."),
+        timeout_s: float = typer.Option(10.0, "--timeout", help="Seconds a merchant's server has to answer."),
+    ) -> None:
+        """Send events again with the same event id: one EVENT_ID, or --merchant with --since."""
+        from tasks.notify.delivery import deliver_due
+        from tasks.notify.outbox import replay
+        from tasks.settings import get_settings
+        from tasks.warehouse import open_warehouse
+
+        if event_id is not None and (merchant is not None or since is not None):
+            raise KonbiniError("give either an EVENT_ID or --merchant with --since, not both")
+        if event_id is None and (merchant is None or since is None):
+            raise KonbiniError("replay needs an EVENT_ID, or both --merchant and --since")
+        settings = get_settings()
+        when = _time(as_of, "--as-of") or clock.now()
+        warehouse = open_warehouse(settings)
+        with warehouse.write() as con:
+            ids = replay(con, when, by or getpass.getuser(), event_id=event_id, merchant_id=merchant,
+                         since=_time(since, "--since"))
+        if not ids:
+            out.print(f"no notification of {merchant} created since {since}: nothing to replay")
+            return
+        out.print(f"{len(ids)} event(s) pending again")
+        if send:
+            summary = deliver_due(warehouse, when, settings.notify_allow_loopback, timeout_s, event_ids=ids)
+            out.print(
+                f"sent: {summary['delivered']} delivered, {summary['failed']} failed (retried by the "
+                f"scheduled delivery), {summary['dead']} dead-lettered"
+            )
+
+    @group.command("deliver")
+    def deliver_cmd(
+        as_of: str = typer.Option(None, help="The delivery run's time (default: now, JST)."),
+        timeout_s: float = typer.Option(10.0, "--timeout", help="Seconds a merchant's server has to answer."),
+    ) -> None:
+        """Run the delivery flow once (what the service schedules every minute)."""
+        from flows.notify import deliver_notifications
+
+        summary = deliver_notifications(as_of=_time(as_of, "--as-of"), timeout_s=timeout_s)
+        out.print(
+            f"{summary['attempted']} attempted: {summary['delivered']} delivered, {summary['failed']} "
+            f"failed, {summary['dead']} dead-lettered"
+        )
