@@ -151,3 +151,33 @@ def smtp_server(monkeypatch):
     monkeypatch.setenv("KONBINI_SMTP__STARTTLS", "false")
     yield server
     server.stop()
+
+
+def insert_settlement_m000003(con) -> None:
+    """The sample's M000003 settlement (11-01..11-05, payout 11-16), as the settlement area
+    finalizes it: 3 payments 103,000, fees 13,360, tax 1,336, stamps 200, net 88,104."""
+    sid = "M000003-20261101"
+    con.execute(
+        "insert into settlement_finalizations values (?, 'M000003', date '2026-11-01', date '2026-11-05',"
+        " timestamp '2026-11-11 23:59:59', date '2026-11-16', timestamp '2026-11-12 06:00:00', 'schedule',"
+        " 1, 6, 3, 103000, 13360, 1336, 200, 0, 0, 88104)", [sid])
+    lines = [
+        (1, "p1", "payment", "C-3001", "ministop", "2026-11-04", 45000, 120, 0, None),
+        (2, "p2", "payment", "C-3002", "daily", "2026-11-04", 50000, 120, 200, None),
+        (3, "p3", "payment", "C-3003", "seicomart", "2026-11-05", 8000, 120, 0, None),
+        (4, None, "monthly_fee", None, None, None, 3000, 0, 0, "2026-11-01"),
+        (5, None, "initial_fee", None, None, None, 10000, 0, 0, None),
+        (6, None, "tax", None, None, None, 1336, 0, 0, None),
+    ]
+    for n, pid, kind, oid, chain, paid, amount, fee, stamp, month in lines:
+        con.execute("insert into settlement_lines values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
+                    [sid, n, pid, kind, oid, chain, paid, amount, fee, stamp, month])
+    con.execute("insert into payout_transfers values (date '2026-11-16', 'M000003', 88104, '0001', '100',"
+                " '2', '0001111')")
+
+
+@pytest.fixture
+def settled_world(small_world):
+    with small_world.write() as con:
+        insert_settlement_m000003(con)
+    return small_world

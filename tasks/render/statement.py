@@ -1,0 +1,120 @@
+"""Settlement statement (入金明細書 兼 適格請求書) per settlement.
+
+One document does two jobs: the payout statement (every payment line, fees, stamps, balances
+carried in and out, net) and the qualified invoice (適格請求書) for our fees: issuer name and
+registration number, recipient name, transaction dates (the period's paid dates), description,
+amounts per tax rate (10% on fees; stamp charges bear no tax) and the tax per rate, which is the
+statement's tax rounded down once (rules.md).
+
+Figures come from the settlement area's views `v_settlements` / `v_settlement_lines` as they are:
+this module shows them, it never recomputes them. The account is the one the payout used
+(`payout_transfers`) when there is one, else the current master's; all but the last 3 digits masked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from tasks.errors import KonbiniError
+from tasks.render.jobs import ReportJob
+from tasks.render.labels import ACCOUNT_TYPES, chain_name, jdate, mask_account
+from tasks.settings import Settings
+
+TAX_RATE_PERCENT = 10
+CSV_HEADER = ("settlement_id", "merchant_id", "line_no", "kind", "order_id", "chain", "paid_date",
+              "amount", "fee", "stamp", "fee_month")
+LINE_KINDS = {
+    "payment": "収納", "monthly_fee": "月額基本料", "initial_fee": "初期費用", "tax": "消費税",
+    "adjustment": "調整", "carried_in": "前回繰越",
+}
+
+_SETTLEMENT = """
+select settlement_id, merchant_id, cycle, period_start, period_end, cutoff, payout_date,
+       payment_count, payments_total, fees, tax, stamps, adjustments, carried_in, net, state, finalized_at
+from v_settlements where settlement_id = ?
+"""
+_LINES = """
+select line_no, kind, order_id, chain, paid_date, amount, fee, stamp, fee_month
+from v_settlement_lines where settlement_id = ? order by line_no
+"""
+
+
+def finalized_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute("select settlement_id from settlement_finalizations order by settlement_id").fetchall()
+    return [r[0] for r in rows]
+
+
+def _account(con, merchant_id: str, payout_date) -> dict:
+    row = con.execute(
+        "select bank_code, branch_code, account_type, account_number from payout_transfers"
+        " where merchant_id = ? and payout_date = ?", [merchant_id, payout_date]).fetchone()
+    if row is None:
+        row = con.execute(
+            "select bank_code, branch_code, account_type, account_number from current_merchants"
+            " where merchant_id = ?", [merchant_id]).fetchone()
+    if row is None:
+        return {"bank_code": "", "branch_code": "", "type": "", "number": ""}
+    bank, branch, typ, number = row
+    return {"bank_code": bank, "branch_code": branch, "type": ACCOUNT_TYPES.get(typ, typ),
+            "number": mask_account(number)}
+
+
+def gather(con: duckdb.DuckDBPyConnection, settlement_id: str, settings: Settings,
+           as_of: datetime) -> ReportJob:
+    row = con.execute(_SETTLEMENT, [settlement_id]).fetchone()
+    if row is None:
+        raise KonbiniError(f"settlement {settlement_id!r} not found (see v_settlements)")
+    (sid, merchant_id, cycle, start, end, cutoff, payout, count, total, fees, tax, stamps, adjustments,
+     carried_in, net, state, finalized_at) = row
+    name = con.execute("select name from current_merchants where merchant_id = ?", [merchant_id]).fetchone()
+    lines = [
+        {"line_no": n, "kind": k, "kind_name": LINE_KINDS.get(k, k), "order_id": oid, "chain": c,
+         "chain_name": chain_name(c) if c else "", "paid_date": pd, "amount": int(a), "fee": int(f),
+         "stamp": int(s), "fee_month": fm}
+        for n, k, oid, c, pd, a, f, s, fm in con.execute(_LINES, [settlement_id]).fetchall()
+    ]
+    payments = [ln for ln in lines if ln["kind"] == "payment"]
+    per_payment_fees = sum(ln["fee"] for ln in payments)
+    other_fees = [ln for ln in lines if ln["kind"] in ("monthly_fee", "initial_fee")]
+    issued = finalized_at.date() if finalized_at else as_of.date()
+    figures = {
+        "payments_total": int(total), "payment_count": int(count), "fees": int(fees), "tax": int(tax),
+        "stamps": int(stamps), "adjustments": int(adjustments), "carried_in": int(carried_in),
+        "net": int(net), "transfer": max(int(net), 0), "carried_out": min(int(net), 0),
+        "per_payment_fees": per_payment_fees,
+        "fees_with_tax": int(fees) + int(tax),
+    }
+    context = {
+        "title": "入金明細書 兼 適格請求書",
+        "company_name": settings.company_name,
+        "registration_number": settings.invoice_registration_number,
+        "tax_rate": TAX_RATE_PERCENT,
+        "merchant": {"merchant_id": merchant_id, "name": name[0] if name else merchant_id},
+        "settlement_id": sid,
+        "draft": state != "finalized",
+        "cycle": int(cycle),
+        "period_label": f"{jdate(start)} 〜 {jdate(end)}",
+        "cutoff_label": f"{jdate(cutoff.date())} {cutoff:%H:%M:%S}",
+        "payout_label": jdate(payout),
+        "issued_label": jdate(issued),
+        "account": _account(con, merchant_id, payout),
+        "payments": payments,
+        "other_fees": other_fees,
+        "adjustment_lines": [ln for ln in lines if ln["kind"] == "adjustment"],
+        "f": figures,
+    }
+    csv_rows = tuple(
+        (sid, merchant_id, ln["line_no"], ln["kind"], ln["order_id"], ln["chain"], ln["paid_date"],
+         ln["amount"], ln["fee"], ln["stamp"], ln["fee_month"])
+        for ln in lines
+    )
+    summary_rows = tuple(
+        (sid, merchant_id, None, f"total_{key}", None, None, None, figures[key], None, None, None)
+        for key in ("payments_total", "fees", "tax", "stamps", "adjustments", "carried_in", "net",
+                    "transfer", "carried_out")
+    )
+    return ReportJob(kind="statement", merchant_id=merchant_id, subject=sid, template="statement.html.j2",
+                     context=context, csv_header=CSV_HEADER, csv_rows=csv_rows + summary_rows,
+                     as_of=as_of, title=f"入金明細書 {sid}")

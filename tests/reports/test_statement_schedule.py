@@ -1,0 +1,48 @@
+from datetime import date
+
+from tasks.render import schedule, statement
+from tasks.render.jobs import render_job
+from tasks.render.pdf import font_problems, page_png, pdf_text
+
+
+def test_settlement_statement_is_a_qualified_invoice(settled_world, settings, as_of, tmp_path):
+    with settled_world.read() as con:
+        assert statement.finalized_ids(con) == ["M000003-20261101"]
+        job = statement.gather(con, "M000003-20261101", settings, as_of)
+    r = render_job(job, tmp_path)
+    text = pdf_text(r.pdf_path)
+    flat = " ".join(text.split())
+    for expected in (
+        "入金明細書 兼 適格請求書", "学校法人みほん学園 御中", settings.company_name,
+        f"登録番号 {settings.invoice_registration_number}", "2026年11月1日(日) 〜 2026年11月5日(木)",
+        "2026年11月11日(水) 23:59:59", "2026年11月16日(月)", "103,000", "13,360", "1,336", "88,104",
+        "10%対象 合計(税抜) 13,360", "消費税額(10%) 1,336", "印紙代(不課税)", "C-3001", "C-3002", "C-3003",
+        "月額基本料(2026年11月分)", "初期費用", "****111", "当座",
+    ):
+        assert expected in flat, expected
+    assert "0001111" not in flat  # the account number is masked
+    assert font_problems(r.pdf_path) == []
+    assert page_png(r.pdf_path, tmp_path.parent / "statement").exists()
+    csv = r.csv_path.read_bytes().decode("utf-8-sig")
+    assert "M000003-20261101,M000003,,total_net,,,,88104" in csv
+    assert "0001111" not in csv
+
+
+def test_settlement_schedule_for_next_month(small_world, settings, as_of, tmp_path):
+    month = schedule.next_month(date(2026, 11, 1))
+    assert month == date(2026, 12, 1)
+    assert schedule.next_month(date(2026, 12, 1)) == date(2027, 1, 1)
+    with small_world.read() as con:
+        assert schedule.merchants_due(con) == ["M000001", "M000002", "M000003"]
+        job = schedule.gather(con, "M000003", month, settings, as_of)
+    r = render_job(job, tmp_path)
+    flat = " ".join(pdf_text(r.pdf_path).split())
+    assert "入金スケジュール表" in flat and "2026年12月" in flat and "月6回" in flat
+    # 12-26..12-31 pays on Jan 10 (a Sunday; Jan 11 is Coming of Age Day) -> Jan 12
+    assert "2026年12月26日(土)" in flat and "2026年12月31日(木)" in flat
+    assert "2027年1月12日(火)" in flat
+    assert font_problems(r.pdf_path) == []
+    page_png(r.pdf_path, tmp_path.parent / "schedule")
+    rows = r.csv_path.read_bytes().decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + 6
+    assert rows[-1] == "M000003,2026-12,6,2026-12-26,2026-12-31,2027-01-06 23:59:59,2027-01-12,2027-01-10"
