@@ -157,15 +157,22 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
     """)
     con.execute("""
         create or replace temp table rc_pay as
-        with p as (
+        with p0 as (
             select * exclude (cand_rank, rel_rank, key_has_candidate),
                 coalesce(cand_rank = 1, false)
-                  or (not key_has_candidate and coalesce(rel_rank = 1, false)) as is_order_payment,
-                coalesce(candidate and cand_rank > 1, false) as duplicate
+                  or (not key_has_candidate and coalesce(rel_rank = 1, false)) as is_order_payment
             from rc_pay3
+        ), p as (
+            select *,
+                max(live_at) filter (where is_order_payment) over (partition by chain, reference)
+                  as op_live_at,
+                bool_or(is_order_payment) over (partition by chain, reference) as key_has_order_payment
+            from p0
         )
-        select p.*,
-            max(live_at) filter (where is_order_payment) over (partition by chain, reference) as op_live_at,
+        select p.* exclude (key_has_order_payment),
+            -- refunded or not: a refund must not make its own DUPLICATE_PAYMENT disappear
+            live and order_id is not null and base_code is null and not is_order_payment
+              and key_has_order_payment as duplicate,
             coalesce(expected_stamp is not null and (
                 (prelim_stamp is not null and prelim_stamp <> expected_stamp)
                 or (confirmed_stamp is not null and confirmed_stamp <> expected_stamp)), false)

@@ -57,19 +57,19 @@ def resolve(
         raise KonbiniError(f"action {action!r}: must be one of {', '.join(ACTIONS)}")
     if not note or not note.strip():
         raise KonbiniError(f"exception {exception_id}: a note is required to {action} it")
+    done = con.execute(
+        "select code, action, resolved_by, resolved_at from exception_resolutions where exception_id = ?",
+        [exception_id]).fetchone()
+    if done is not None:
+        raise KonbiniError(
+            f"exception {exception_id} ({done[0]}): already resolved ({done[1]} by {done[2]} at {done[3]});"
+            " a resolution is final")
     row = con.execute(
         "select code, payment_id, state, cleared_at, merchant_id, chain, reference "
         "from exceptions where exception_id = ?", [exception_id]).fetchone()
     if row is None:
         raise KonbiniError(f"exception {exception_id}: no such exception (see `konbini exceptions list`)")
     code, payment_id, state, cleared_at, merchant_id, chain, reference = row
-    done = con.execute(
-        "select action, resolved_by, resolved_at from exception_resolutions where exception_id = ?",
-        [exception_id]).fetchone()
-    if done is not None:
-        raise KonbiniError(
-            f"exception {exception_id} ({code}): already resolved ({done[0]} by {done[1]} at {done[2]});"
-            " a resolution is final")
     if state == "cleared":
         raise KonbiniError(
             f"exception {exception_id} ({code}): cleared by itself at {cleared_at}; nothing to resolve")
@@ -118,7 +118,7 @@ def list_exceptions(
         + (" where " + " and ".join(where) if where else "")
         + " order by raised_at, id"
     )
-    return con.execute(sql, params).pl()
+    return con.sql(sql, params=params).pl()
 
 
 def show_exception(con: duckdb.DuckDBPyConnection, exception_id: str) -> dict:
