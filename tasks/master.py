@@ -1,0 +1,379 @@
+"""Merchant master data (加盟店マスタ) and the CSV reading shared with the order feed.
+
+Operations keep three UTF-8 CSV files (merchants.csv, sites.csv, fee_plans.csv). `load_master`
+validates the set (each file with Pandera, then the rules across files and against what the
+warehouse already holds) and loads it whole, in one transaction, as a new `master_loads` row:
+loads are append-only and the current master data is the highest load_id. A set with any error
+is rejected with every reason (file, line, field, value) and changes nothing; the same set as the
+current one makes no new load.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from zengin_code import Bank
+
+from schemas.master import (
+    FEE_PLAN_COLUMNS,
+    FILES,
+    JAPAN_POST_BANK,
+    MERCHANT_COLUMNS,
+    NAME_KANA_MAX,
+    SCHEMAS,
+    SITE_COLUMNS,
+)
+from schemas.orders import failures, parse_date, parse_int
+from tasks.clock import naive_jst
+from tasks.errors import KonbiniError
+from tasks.inbox import Reason
+from tasks.kana import to_zengin
+from tasks.warehouse import Warehouse, transaction
+
+LINE = "line_no"  # column of a CSV frame: the line where the row starts (the header is line 1)
+
+
+@dataclass
+class CsvTable:
+    """A UTF-8 CSV file with a header, as strings: `frame` has LINE then the required columns.
+
+    `file_reasons` make the whole file unusable (not UTF-8, no header, a required column missing);
+    `row_reasons` are rows that could not be split into the header's fields (left out of `frame`).
+    """
+
+    frame: pl.DataFrame | None
+    file_reasons: list[Reason] = field(default_factory=list)
+    row_reasons: list[Reason] = field(default_factory=list)
+
+
+def read_csv(content: bytes, required: tuple[str, ...]) -> CsvTable:
+    """Split a UTF-8 CSV (fields may be double-quoted) into string columns; no value is judged here.
+
+    A UTF-8 byte-order mark is accepted; columns beyond the required ones are ignored; an empty
+    line is not a row.
+    """
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = content[: e.start].count(b"\n") + 1
+        return CsvTable(None, [Reason(f"not UTF-8: byte 0x{content[e.start]:02X} at offset {e.start}", line)])
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    columns: dict[str, list[str]] = {name: [] for name in required}
+    lines: list[int] = []
+    row_reasons: list[Reason] = []
+    try:
+        header = next(reader, None)
+        if not header:
+            return CsvTable(None, [Reason("no header row", 1)])
+        missing = [c for c in required if c not in header]
+        doubled = sorted({c for c in header if header.count(c) > 1})
+        reasons = [Reason(f"required column {c!r} is missing from the header", 1, c) for c in missing]
+        reasons += [Reason(f"column {c!r} appears more than once in the header", 1, c) for c in doubled]
+        if reasons:
+            return CsvTable(None, reasons)
+        positions = [(name, header.index(name)) for name in required]
+        width = len(header)
+        while True:
+            start = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                break
+            if not row:
+                continue
+            if len(row) != width:
+                row_reasons.append(Reason(f"row has {len(row)} fields; the header has {width}", start))
+                continue
+            lines.append(start)
+            for name, pos in positions:
+                columns[name].append(row[pos])
+    except csv.Error as e:
+        return CsvTable(None, [Reason(f"not a readable CSV: {e}", reader.line_num)])
+    frame = pl.DataFrame(
+        {LINE: pl.Series(lines, dtype=pl.Int64)}
+        | {name: pl.Series(values, dtype=pl.String) for name, values in columns.items()}
+    )
+    return CsvTable(frame, [], row_reasons)
+
+
+# ------------------------------------------------------------------------------------ master load
+@dataclass(frozen=True)
+class MasterReason:
+    """Why a master set was rejected: which file, line (the header is line 1), field and value."""
+
+    file: str
+    reason: str
+    line_no: int | None = None
+    field: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file] + ([f"line {self.line_no}"] if self.line_no is not None else [])
+        where += [self.field] if self.field else []
+        shown = f" = {self.value!r}" if self.value is not None else ""
+        return f"{', '.join(where)}{shown}: {self.reason}"
+
+
+class MasterRejected(KonbiniError):
+    """The master set has errors; nothing was loaded. `reasons` holds every one of them."""
+
+    def __init__(self, directory: Path, reasons: list[MasterReason]):
+        self.directory = directory
+        self.reasons = reasons
+        super().__init__(
+            f"master data in {directory} rejected with {len(reasons)} reason(s); nothing was loaded:\n"
+            + "\n".join(f"  {r}" for r in reasons)
+        )
+
+
+@dataclass(frozen=True)
+class MasterLoadResult:
+    load_id: int  # the current load after this call
+    new_load: bool  # False when the set equals the current load
+    sha256: str
+    merchants: int
+    sites: int
+    fee_plans: int
+
+
+def master_set_sha256(directory: Path) -> str:
+    """One digest of the three files (name, size and bytes of each, in a fixed order)."""
+    h = hashlib.sha256()
+    for name in FILES:
+        path = Path(directory) / name
+        content = path.read_bytes() if path.is_file() else b""
+        h.update(f"{name}\0{len(content)}\0".encode())
+        h.update(content)
+    return h.hexdigest()
+
+
+def validate_master(directory: Path) -> tuple[dict[str, pl.DataFrame], list[MasterReason]]:
+    """Typed frames of the set and every reason it cannot be loaded (empty when it can).
+
+    Only what the files say is judged here; `load_master` adds what the warehouse still needs.
+    Frames: `merchants` (name_kana converted to the Zengin set), `sites` (chains as a list),
+    `fee_plans`; each with the column LINE.
+    """
+    directory = Path(directory)
+    reasons: list[MasterReason] = []
+    raw: dict[str, pl.DataFrame] = {}
+    for name, columns in FILES.items():
+        path = directory / name
+        if not path.is_file():
+            reasons.append(MasterReason(name, f"file is missing from {directory}"))
+            continue
+        table = read_csv(path.read_bytes(), columns)
+        reasons += [MasterReason(name, r.reason, r.line_no, r.field, r.value)
+                    for r in table.file_reasons + table.row_reasons]
+        if table.frame is None:
+            continue
+        frame = table.frame.with_row_index("row").with_columns(pl.col("row").cast(pl.Int64))
+        failed = failures(SCHEMAS[name], frame)
+        reasons += _located(name, frame, failed)
+        raw[name] = frame.with_columns(pl.col("row").is_in(failed["row"].implode()).not_().alias("form_ok"))
+
+    if "merchants.csv" in raw:
+        reasons += _kana_reasons(raw["merchants.csv"])
+        reasons += _bank_reasons(raw["merchants.csv"])
+    keys = {"merchants.csv": "merchant_id", "sites.csv": "site_id", "fee_plans.csv": "plan_id"}
+    for name, key in keys.items():
+        if name in raw:
+            reasons += _duplicate_reasons(name, raw[name], key)
+    if "sites.csv" in raw and "merchants.csv" in raw:
+        reasons += _unknown_reasons("sites.csv", raw["sites.csv"], "merchant_id", raw["merchants.csv"],
+                                    "merchant_id", "unknown merchant: not in merchants.csv")
+    if "merchants.csv" in raw and "fee_plans.csv" in raw:
+        reasons += _unknown_reasons("merchants.csv", raw["merchants.csv"], "fee_plan", raw["fee_plans.csv"],
+                                    "plan_id", "unknown fee plan: not in fee_plans.csv")
+    frames = _typed(raw) if not reasons else {}
+    return frames, _sorted(reasons)
+
+
+def load_master(
+    target: Warehouse | duckdb.DuckDBPyConnection, directory: Path, as_of: datetime
+) -> MasterLoadResult:
+    """Validate and load the master set in `directory` as the new current load (one transaction).
+
+    `target` is a Warehouse (locked, migrated, its own transaction) or a connection without an open
+    transaction (this unit of work opens its own). Raises MasterRejected with every reason.
+    """
+    directory = Path(directory)
+    if isinstance(target, Warehouse):
+        with target.session() as con:
+            return load_master(con, directory, as_of)
+    con = target
+    frames, reasons = validate_master(directory)
+    digest = master_set_sha256(directory)
+    with transaction(con):
+        if not reasons:
+            reasons = still_needed_reasons(con, frames)
+        if reasons:
+            raise MasterRejected(directory, reasons)
+        current = con.execute(
+            "select load_id, sha256 from master_loads order by load_id desc limit 1"
+        ).fetchone()
+        counts = {k: frames[k].height for k in ("merchants", "sites", "fee_plans")}
+        if current is not None and current[1] == digest:
+            return MasterLoadResult(current[0], False, digest, **counts)
+        load_id = (current[0] if current else 0) + 1
+        con.execute("insert into master_loads values (?, ?, ?, ?)",
+                    [load_id, naive_jst(as_of), str(directory.resolve()), digest])
+        for table, frame in frames.items():
+            name = f"konbini_master_{table}"
+            con.register(name, frame.drop(LINE).with_columns(pl.lit(load_id).alias("load_id")))
+            try:
+                cols = ", ".join(c for c in _TABLE_COLUMNS[table])
+                con.execute(f"insert into {table} ({cols}) select {cols} from {name}")
+            finally:
+                con.unregister(name)
+    return MasterLoadResult(load_id, True, digest, **counts)
+
+
+_TABLE_COLUMNS = {
+    "merchants": ("load_id", *MERCHANT_COLUMNS),
+    "sites": ("load_id", *SITE_COLUMNS),
+    "fee_plans": ("load_id", *FEE_PLAN_COLUMNS),
+}
+
+
+def still_needed_reasons(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]
+) -> list[MasterReason]:
+    """What registered orders and finalized settlements still need from the master data.
+
+    A merchant referenced by orders or settlements and a site referenced by orders cannot
+    disappear, and a site cannot move to another merchant than its orders'. (Fee plans are
+    referenced only through merchants, whose plan must exist in the same set; finalized
+    settlements keep their own figures.)
+    """
+    con.register("konbini_new_merchants", frames["merchants"].select("merchant_id"))
+    con.register("konbini_new_sites", frames["sites"].select("site_id", "merchant_id"))
+    try:
+        rows = con.execute(
+            """
+            with used as (
+                select merchant_id, count(*) as orders, 0 as settlements from orders group by all
+                union all
+                select merchant_id, 0, count(*) from settlement_finalizations group by all
+            )
+            select 'merchants.csv' as file, 'merchant_id' as field, merchant_id as value,
+                   'merchant cannot be removed: ' || sum(orders) || ' order(s) and ' || sum(settlements)
+                   || ' finalized settlement(s) reference it' as reason, null as site_id
+            from used where merchant_id not in (select merchant_id from konbini_new_merchants)
+            group by merchant_id
+            union all
+            select 'sites.csv', 'site_id', site_id,
+                   'site cannot be removed: ' || count(*) || ' order(s) reference it', null
+            from orders where site_id not in (select site_id from konbini_new_sites)
+            group by site_id
+            union all
+            select 'sites.csv', 'merchant_id', s.merchant_id,
+                   'site cannot move to another merchant: ' || count(*) || ' order(s) of merchant '
+                   || o.merchant_id || ' reference it', o.site_id
+            from orders o join konbini_new_sites s on s.site_id = o.site_id and s.merchant_id <> o.merchant_id
+            group by o.site_id, o.merchant_id, s.merchant_id
+            order by 1, 2, 3, 4
+            """
+        ).fetchall()
+    finally:
+        con.unregister("konbini_new_merchants")
+        con.unregister("konbini_new_sites")
+    site_lines = dict(frames["sites"].select("site_id", LINE).iter_rows())
+    return [MasterReason(file, reason, site_lines.get(site_id), fld, value)
+            for file, fld, value, reason, site_id in rows]
+
+
+def _located(file: str, frame: pl.DataFrame, failed: pl.DataFrame) -> list[MasterReason]:
+    if failed.is_empty():
+        return []
+    values = frame.unpivot(index=["row", LINE], variable_name="field", value_name="value")
+    rows = failed.join(values, on=["row", "field"], how="left")
+    return [MasterReason(file, r["reason"], r[LINE], r["field"], r["value"])
+            for r in rows.iter_rows(named=True)]
+
+
+def _kana_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
+    """name_kana must fit the Zengin character set (full-width input is converted) and 30 characters."""
+    reasons = []
+    for line, value in merchants.select(LINE, "name_kana").iter_rows():
+        if not value:
+            continue
+        try:
+            converted = to_zengin(value)
+        except ValueError as e:
+            reasons.append(MasterReason("merchants.csv", f"cannot be held by the Zengin character set: {e}",
+                                        line, "name_kana", value))
+            continue
+        if len(converted) > NAME_KANA_MAX:
+            reasons.append(MasterReason(
+                "merchants.csv", f"is {len(converted)} characters in half-width kana ({converted}); "
+                f"the Zengin holder name holds at most {NAME_KANA_MAX}", line, "name_kana", value))
+    return reasons
+
+
+def _bank_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
+    """The bank and branch must be in the Zengin bank-code data (payouts take their names from it)."""
+    reasons = []
+    rows = merchants.filter(
+        pl.col("bank_code").str.contains(r"^\d{4}$") & pl.col("branch_code").str.contains(r"^\d{3}$")
+        & (pl.col("bank_code") != JAPAN_POST_BANK)
+    ).select(LINE, "bank_code", "branch_code")
+    for line, bank_code, branch_code in rows.iter_rows():
+        bank = Bank.all.get(bank_code)
+        if bank is None:
+            reasons.append(MasterReason("merchants.csv", "unknown bank: not in the Zengin bank-code data",
+                                        line, "bank_code", bank_code))
+        elif branch_code not in bank.branches:
+            reasons.append(MasterReason(
+                "merchants.csv", f"unknown branch of bank {bank_code}: not in the Zengin bank-code data",
+                line, "branch_code", branch_code))
+    return reasons
+
+
+def _duplicate_reasons(file: str, frame: pl.DataFrame, key: str) -> list[MasterReason]:
+    repeats = frame.with_columns(pl.col(LINE).first().over(key).alias("first")).filter(
+        pl.col(LINE) != pl.col("first")
+    )
+    return [MasterReason(file, f"duplicate {key}: also at line {first}", line, key, value)
+            for line, value, first in repeats.select(LINE, key, "first").iter_rows()]
+
+
+def _unknown_reasons(file, frame, column, other, other_key, reason) -> list[MasterReason]:
+    missing = frame.filter(pl.col("form_ok") & ~pl.col(column).is_in(other[other_key].implode()))
+    return [MasterReason(file, reason, line, column, value)
+            for line, value in missing.select(LINE, column).iter_rows()]
+
+
+def _typed(raw: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The frames as the warehouse stores them (only called for a set without reasons)."""
+    m = raw["merchants.csv"]
+    merchants = m.with_columns(
+        pl.Series("name_kana", [to_zengin(v) for v in m["name_kana"]], dtype=pl.String),
+        parse_date("contract_start").alias("contract_start"),
+        pl.col("settlement_cycle").cast(pl.Int32),
+        pl.when(pl.col("notify_url") != "").then(pl.col("notify_url")).alias("notify_url"),
+        pl.when(pl.col("notify_secret") != "").then(pl.col("notify_secret")).alias("notify_secret"),
+    )
+    sites = raw["sites.csv"].with_columns(pl.col("chains").str.split("|"))
+    plans = raw["fee_plans.csv"].with_columns(parse_int(c).alias(c) for c in _TABLE_COLUMNS["fee_plans"][2:])
+    return {
+        name: frame.select(LINE, *[c for c in _TABLE_COLUMNS[name] if c != "load_id"])
+        for name, frame in (("merchants", merchants), ("sites", sites), ("fee_plans", plans))
+    }
+
+
+def _sorted(reasons: list[MasterReason]) -> list[MasterReason]:
+    order = {name: i for i, name in enumerate(FILES)}
+    pos = {name: {c: i for i, c in enumerate(cols)} for name, cols in FILES.items()}
+
+    def key(r: MasterReason):
+        return (order.get(r.file, 9), r.line_no or 0, pos.get(r.file, {}).get(r.field or "", -1), r.reason)
+
+    return sorted(set(reasons), key=key)
