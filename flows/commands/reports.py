@@ -1,0 +1,188 @@
+"""`konbini reports …`: render what is due, render one report on demand, list, resend, check."""
+
+from __future__ import annotations
+
+import getpass
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tasks import clock
+from tasks.errors import KonbiniError
+
+out = Console()
+_MERCHANT = re.compile(r"M\d{6}")
+
+
+def _as_of(text: str | None) -> datetime:
+    if text is None:
+        return clock.now()
+    try:
+        return clock.parse_as_of(text)
+    except ValueError:
+        raise KonbiniError(
+            f"--as-of {text!r} is not a date or time (e.g. 2026-11-20 or 2026-11-20T07:00)"
+        ) from None
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise KonbiniError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _merchant(text: str) -> str:
+    if not _MERCHANT.fullmatch(text):
+        raise KonbiniError(f"--merchant {text!r} is not a merchant id (M + 6 digits)")
+    return text
+
+
+def _encoding(text: str) -> str:
+    if text not in ("utf-8", "cp932"):
+        raise KonbiniError(f"--csv-encoding {text!r}: use utf-8 (with BOM) or cp932")
+    return text
+
+
+def _render_one(build, csv_encoding: str) -> None:
+    """Gather with `build(con, settings)`, render, record; print where the files are."""
+    from tasks.render.run import render_due
+    from tasks.settings import get_settings
+    from tasks.warehouse import open_warehouse
+
+    settings = get_settings()
+    wh = open_warehouse(settings)
+    with wh.read() as con:
+        job = build(con, settings)
+    result = render_due(wh, settings, job.as_of, workers=1, csv_encoding=csv_encoding, jobs=[job])
+    for r in result.rendered:
+        out.print(f"{r.report_id}\n  {r.pdf_path}\n  {r.csv_path}")
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Merchant reports and the operations summary (PDF + CSV), and their e-mail.",
+                        no_args_is_help=True)
+    app.add_typer(group, name="reports")
+
+    @group.command("render")
+    def render_cmd(
+        as_of: str = typer.Option(None, "--as-of", help="Render what is due at this JST time (default now)."),
+        workers: int = typer.Option(2, help="Processes rendering PDFs."),
+        csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+    ) -> None:
+        """Render every report due (and mail merchants theirs when SMTP is configured): a flow run."""
+        from flows.reports import render_reports
+
+        summary = render_reports(as_of=_as_of(as_of), workers=workers, csv_encoding=_encoding(csv_encoding))
+        out.print(f"rendered {summary['rendered']}, mailed {summary['accepted']}, "
+                  f"mail failures {summary['failed']}")
+        for rid in summary["reports"]:
+            out.print(f"  {rid}")
+
+    @group.command("collection")
+    def collection_cmd(
+        merchant: str = typer.Option(..., help="Merchant id (M + 6 digits)."),
+        day: str = typer.Option(..., help="The day the events were received (YYYY-MM-DD)."),
+        csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+    ) -> None:
+        """Render one merchant's collection report (収納結果) of one day."""
+        from datetime import timedelta
+
+        from tasks.render import collection
+        from tasks.render.run import start_of
+
+        m, d = _merchant(merchant), _day(day, "--day")
+        _render_one(lambda con, s: collection.gather(con, m, d, s, start_of(d + timedelta(days=1))),
+                    _encoding(csv_encoding))
+
+    @group.command("statement")
+    def statement_cmd(
+        settlement: str = typer.Option(..., help="Settlement id, e.g. M000003-20261101."),
+        as_of: str = typer.Option(None, "--as-of", help="For a draft: the as-of printed (default now)."),
+        csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+    ) -> None:
+        """Render one settlement statement (入金明細書 兼 適格請求書); drafts are marked 下書き."""
+        from tasks.render import statement
+
+        def build(con, s):
+            row = con.execute("select finalized_at from settlement_finalizations where settlement_id = ?",
+                              [settlement]).fetchone()
+            at = clock.jst(row[0]) if row else _as_of(as_of)
+            return statement.gather(con, settlement, s, at)
+
+        _render_one(build, _encoding(csv_encoding))
+
+    @group.command("schedule")
+    def schedule_cmd(
+        merchant: str = typer.Option(..., help="Merchant id (M + 6 digits)."),
+        month: str = typer.Option(..., help="The month of the periods (YYYY-MM)."),
+        csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+    ) -> None:
+        """Render one merchant's settlement schedule (入金スケジュール表) for a month."""
+        from tasks.render import schedule
+        from tasks.render.run import start_of
+
+        m = _merchant(merchant)
+        first = _day(month + "-01", "--month")
+        made = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+        _render_one(lambda con, s: schedule.gather(con, m, first, s, start_of(made)), _encoding(csv_encoding))
+
+    @group.command("list")
+    def list_cmd(merchant: str = typer.Option(None, help="Only this merchant.")) -> None:
+        """Rendered reports with their e-mail delivery state."""
+        from tasks.warehouse import open_warehouse
+
+        with open_warehouse().read() as con:
+            rows = con.execute(
+                """select o.report_id, o.as_of, o.pdf_path,
+                          coalesce(string_agg(d.recipient || ' #' || d.round || ' ' || d.state, ', '), '')
+                   from report_outputs o left join v_report_deliveries d using (report_id)
+                   where $m is null or o.merchant_id = $m
+                   group by all order by o.report_id""", {"m": merchant}).fetchall()
+        table = Table(title=f"reports ({len(rows)})")
+        for c in ("report", "as of", "pdf", "deliveries"):
+            table.add_column(c)
+        for r in rows:
+            table.add_row(r[0], r[1].strftime("%Y-%m-%d %H:%M"), r[2], r[3])
+        out.print(table)
+
+    @group.command("resend")
+    def resend_cmd(
+        report_id: str = typer.Argument(..., help="e.g. statement/M000003/M000003-20261101"),
+        to: str = typer.Option(None, help="Another address (default: the merchant's current e-mail)."),
+    ) -> None:
+        """Send a report again (a new delivery round), e.g. after an `unknown` delivery was checked."""
+        from tasks.render.mail import deliver, open_resend
+        from tasks.render.run import out_root
+        from tasks.settings import get_settings
+        from tasks.warehouse import open_warehouse
+
+        settings = get_settings()
+        if not settings.smtp.host:
+            raise KonbiniError("no SMTP host configured (KONBINI_SMTP__HOST): cannot send e-mail")
+        wh = open_warehouse(settings)
+        d = open_resend(wh, out_root(settings), report_id, requested_by=getpass.getuser(), recipient=to)
+        if not d.pdf_path.exists():
+            raise KonbiniError(f"{d.pdf_path} is missing: render the report again first")
+        o = deliver(wh, d, settings, clock.now())
+        if o.state != "accepted":
+            raise KonbiniError(
+                f"{report_id} to {d.recipient}: not accepted after {o.attempts} tries: {o.error}")
+        out.print(f"{report_id} sent to {d.recipient} (round {d.round})")
+
+    @group.command("check")
+    def check_cmd(path: str = typer.Argument(..., help="A rendered PDF.")) -> None:
+        """Check a PDF's fonts: IPAexGothic embedded, nothing else."""
+        from tasks.render.pdf import font_problems
+
+        pdf = Path(path)
+        if not pdf.is_file():
+            raise KonbiniError(f"{pdf} is not a file")
+        problems = font_problems(pdf)
+        if problems:
+            raise KonbiniError(f"{pdf}: " + "; ".join(problems))
+        out.print(f"{pdf}: fonts OK")

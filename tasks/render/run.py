@@ -1,0 +1,97 @@
+"""What is due, rendering it, recording it, and mailing it: the steps of `render_reports`.
+
+Due as of `as_of` (each only once: what report_outputs already holds is not rendered again):
+- collection reports of the last LOOKBACK_DAYS days before as_of's date, per merchant with events
+  received that day;
+- the statement of every finalized settlement;
+- from the 1st of a month, the schedule of next month for every active or suspended merchant;
+- the operations summary of the day before as_of's date.
+Each report's own as-of is fixed by what it is about (a day's reports: the next 00:00 JST; a
+statement: its finalization time; a schedule: the 1st of the month it was made in), never by when
+the flow happens to run, so a rerun gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import duckdb
+
+from tasks.clock import JST, jst
+from tasks.render import collection, operations, schedule, statement
+from tasks.render.jobs import Rendered, ReportJob, record_outputs, render_many
+from tasks.render.mail import Outcome, deliver, due_deliveries
+from tasks.settings import Settings
+from tasks.warehouse import Warehouse
+
+LOOKBACK_DAYS = 7
+
+
+def out_root(settings: Settings) -> Path:
+    return settings.out_dir / "reports"
+
+
+def start_of(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=JST)
+
+
+def _done(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("select report_id from report_outputs").fetchall()}
+
+
+def plan(con: duckdb.DuckDBPyConnection, as_of: datetime, settings: Settings,
+         lookback_days: int = LOOKBACK_DAYS) -> list[ReportJob]:
+    """Every report due as of `as_of` that has not been rendered yet."""
+    today = jst(as_of).date()
+    done = _done(con)
+    jobs: list[ReportJob] = []
+    for back in range(lookback_days, 0, -1):
+        day = today - timedelta(days=back)
+        for m in collection.merchants_with_events(con, day):
+            if f"collection/{m}/{day.isoformat()}" not in done:
+                jobs.append(collection.gather(con, m, day, settings, start_of(day + timedelta(days=1))))
+    for sid, merchant_id, finalized_at in con.execute(
+        "select settlement_id, merchant_id, finalized_at from settlement_finalizations order by settlement_id"
+    ).fetchall():
+        if f"statement/{merchant_id}/{sid}" not in done:
+            jobs.append(statement.gather(con, sid, settings, jst(finalized_at)))
+    month = schedule.next_month(today)
+    for m in schedule.merchants_due(con):
+        if f"schedule/{m}/{month:%Y-%m}" not in done:
+            jobs.append(schedule.gather(con, m, month, settings, start_of(today.replace(day=1))))
+    yesterday = today - timedelta(days=1)
+    if f"operations/_operations/{yesterday.isoformat()}" not in done:
+        jobs.append(operations.gather(con, yesterday, settings, start_of(today)))
+    return jobs
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    rendered: list[Rendered]
+    markdown: dict[str, str]  # report_id -> markdown (the operations summary)
+
+
+def render_due(wh: Warehouse, settings: Settings, as_of: datetime, *, workers: int = 2,
+               csv_encoding: str = "utf-8", jobs: list[ReportJob] | None = None) -> RenderResult:
+    """Plan (unless `jobs` given), render on `workers` processes, record in report_outputs."""
+    if jobs is None:
+        with wh.read() as con:
+            jobs = plan(con, as_of, settings)
+    root = out_root(settings)
+    rendered = render_many(jobs, root, workers=workers, csv_encoding=csv_encoding)
+    if rendered:
+        with wh.write() as con:
+            record_outputs(con, rendered, root, as_of)
+    return RenderResult(rendered, {j.report_id: j.markdown for j in jobs if j.markdown})
+
+
+def deliver_due(wh: Warehouse, settings: Settings, as_of: datetime, *, tries: int = 3,
+                backoff_s: float = 2.0) -> list[Outcome]:
+    """Mail every due delivery; without an SMTP host (the demo) nothing is sent."""
+    if not settings.smtp.host:
+        return []
+    with wh.read() as con:
+        due = due_deliveries(con, out_root(settings))
+    return [deliver(wh, d, settings, as_of, tries=tries, backoff_s=backoff_s) for d in due]
