@@ -48,3 +48,58 @@ select
     count(*)                       as sightings
 from feed_records
 group by event_id;
+
+-- Sequence numbers of accepted feed files, per sequence (SEJ 01, SEJ 02, FM S, FM K, CVS).
+-- A missing number below the highest accepted one is a gap; it alerts 1 hour after a higher number
+-- was first accepted (FILE_SEQUENCE_GAP, rules.md). `feed_sequence_gaps_as_of(t)` sees only files
+-- ingested at or before t; the view shows the gaps open now.
+create macro feed_sequence_gaps_as_of(as_of) as table
+with accepted as (
+    select kind, sequence_no, min(received_at) as received_at
+    from inbound_files
+    where state = 'accepted' and kind in ('SEJ_01', 'SEJ_02', 'FM_S', 'FM_K', 'CVS')
+      and received_at <= as_of
+    group by kind, sequence_no
+),
+tops as (select kind, max(sequence_no) as top from accepted group by kind),
+candidates as (select kind, unnest(range(1, top)) as sequence_no from tops)
+select c.kind, c.sequence_no::integer as sequence_no,
+       min(a.received_at) as first_seen_higher_at,
+       min(a.received_at) + interval 1 hour as alert_from
+from candidates c
+join accepted a on a.kind = c.kind and a.sequence_no > c.sequence_no
+where not exists (select 1 from accepted x where x.kind = c.kind and x.sequence_no = c.sequence_no)
+group by c.kind, c.sequence_no;
+
+create view feed_sequence_gaps as
+select * from feed_sequence_gaps_as_of('infinity'::timestamp) order by kind, sequence_no;
+
+-- Last accepted number and count of accepted files per sequence, for operators and analysts.
+create view feed_sequences as
+select kind, max(sequence_no) as last_sequence_no, count(distinct sequence_no) as accepted_files,
+       max(received_at) as last_received_at
+from inbound_files
+where state = 'accepted' and kind in ('SEJ_01', 'SEJ_02', 'FM_S', 'FM_K', 'CVS')
+group by kind;
+
+-- Every attempt to reach an inbox (local folder or SFTP), appended by the pull. The 2-hour
+-- "unreachable" alert is derived from it, so it survives restarts.
+create table source_attempts (
+    source        varchar not null,           -- the inbox URL without credentials
+    attempted_at  timestamp not null,         -- the pull's as_of
+    ok            boolean not null,
+    error         varchar                     -- why it failed (no credentials)
+);
+
+create view source_status as
+with last_ok as (
+    select source, max(attempted_at) filter (where ok) as last_success_at from source_attempts group by source
+)
+select l.source, l.last_success_at,
+       min(a.attempted_at) filter (where not a.ok
+                                    and (l.last_success_at is null or a.attempted_at > l.last_success_at))
+           as unreachable_since,
+       arg_max(a.error, a.attempted_at) filter (where not a.ok) as last_error,
+       max(a.attempted_at) as last_attempt_at
+from last_ok l join source_attempts a using (source)
+group by l.source, l.last_success_at;

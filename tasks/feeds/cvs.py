@@ -11,12 +11,30 @@ Each record dict has `kind` ("01", "02" or "03"), `paid_date` (date or "YYYYMMDD
 (int yen), `chain` (`lawson`, `ministop`, `daily`, `seicomart`), `store_code` (1 to 7 digits,
 written as given), `transfer_date` (date, 02 only) and optionally `data_date` (データ作成日,
 default: the file's creation date). The trailer is computed.
+
+Reader: `parse(f: InboundFile, settings: Settings) -> Parsed` (events frame and every reason).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+
+import polars as pl
+
+from schemas.feeds import CVS_DATA, CVS_TRAILER
+from tasks.feeds import gs1
+from tasks.feeds.checks import (
+    Parsed,
+    duplicate_identity_reasons,
+    finish,
+    schema_reasons,
+    to_date,
+    trailer_reasons,
+)
+from tasks.feeds.reader import csv_columns, limited, read_csv
+from tasks.inbox import InboundFile, Reason
+from tasks.settings import Settings
 
 FEED = "CVS"
 ENCODING = "cp932"
@@ -99,3 +117,83 @@ def build_file(created_at: datetime, records: list[dict]) -> bytes:
     trailer = [TRAILER_CODE, str(len(records)), str(total), str(cancel_count), str(cancel_total)]
     lines.append(format_line(trailer))
     return "".join(lines).encode(ENCODING)
+
+
+def _rows(frame: pl.DataFrame, reason: str, field: str | None, value_col: str | None) -> list[Reason]:
+    cols = ["record_no"] + ([value_col] if value_col else [])
+    return limited([
+        Reason(reason, row[0], field, row[1] if value_col else None) for row in frame.select(cols).iter_rows()
+    ], reason)
+
+
+def parse(f: InboundFile, settings: Settings) -> Parsed:
+    """Read and check a whole CVS file; the events frame of feed_records and every reason found."""
+    read = read_csv(f.content, SEPARATOR, LINE_END)
+    reasons = list(read.reasons)
+    lines = read.lines
+    if lines.height == 0:
+        return Parsed(None, reasons or [Reason("the file holds no line")], f.meta.created_at)
+    is_trailer = pl.col("fields").list.first() == TRAILER_CODE
+    last = lines["record_no"].max()
+    trailer_lines = lines.filter(is_trailer & (pl.col("record_no") == last))
+    if trailer_lines.height == 0:
+        reasons.append(Reason(f"the trailer ({TRAILER_CODE}) must be the last line", last))
+    reasons += _rows(lines.filter(is_trailer & (pl.col("record_no") != last)),
+                     "a trailer line before the last line", "record_type", None)
+    data_lines = lines.filter(~is_trailer)
+    n_fields = pl.col("n_fields").cast(pl.String)
+    reasons += _rows(data_lines.filter(pl.col("n_fields") != len(DATA_COLUMNS)).with_columns(n_fields),
+                     f"a data line must have {len(DATA_COLUMNS)} fields", None, "n_fields")
+    reasons += _rows(trailer_lines.filter(pl.col("n_fields") != len(TRAILER_COLUMNS)).with_columns(n_fields),
+                     f"the trailer must have {len(TRAILER_COLUMNS)} fields", None, "n_fields")
+    data = csv_columns(data_lines.filter(pl.col("n_fields") == len(DATA_COLUMNS)),
+                       [c.name for c in DATA_COLUMNS])
+    trailer = csv_columns(trailer_lines.filter(pl.col("n_fields") == len(TRAILER_COLUMNS)),
+                          [c.name for c in TRAILER_COLUMNS])
+    reasons += schema_reasons(data, CVS_DATA)
+    reasons += schema_reasons(trailer, CVS_TRAILER)
+
+    # the barcode: ours, intact, and for the amount the record says
+    code = pl.col("barcode")
+    barcodes = data.filter(code.str.contains(r"^[0-9]{44}$")).with_columns(
+        expected=gs1.check_digit_expr(code).cast(pl.String),
+        given=code.str.slice(43, 1),
+    )
+    reasons += _rows(barcodes.filter(pl.col("given") != pl.col("expected")),
+                     "barcode check digit is wrong", "barcode", "barcode")
+    reasons += _rows(barcodes.filter(code.str.slice(0, 2) != gs1.AI),
+                     f"barcode application identifier must be {gs1.AI}", "barcode", "barcode")
+    reasons += _rows(barcodes.filter(code.str.slice(2, 6) != settings.gs1_company_code),
+                     f"barcode company code is not ours ({settings.gs1_company_code})", "barcode", "barcode")
+    reasons += _rows(barcodes.filter(code.str.slice(19, 10) != "0" * 10),
+                     "barcode free field must be the 11-digit reference then ten 0", "barcode", "barcode")
+    amount = pl.col("amount").cast(pl.Int64, strict=False)
+    reasons += _rows(barcodes.filter(amount != code.str.slice(37, 6).cast(pl.Int64)),
+                     "金額 differs from the barcode's amount", "amount", "amount")
+
+    is_cancel = pl.col("kind") == "03"
+    sums = data.select(
+        count=pl.len(),
+        total=amount.filter(~is_cancel).sum(),
+        cancel_count=is_cancel.sum(),
+        cancel_total=amount.filter(is_cancel).sum(),
+    ).row(0, named=True)
+    sums["count"] = data_lines.height  # lines of the wrong shape count too: the trailer counts lines
+    reasons += trailer_reasons(trailer, sums)
+
+    chains = {c: name for c, (name, _) in CHAINS.items()}
+    events = finish(data.select(
+        "record_no", "kind", "store_code", "barcode",
+        feed=pl.lit(FEED),
+        chain=pl.col("chain_code").replace_strict(chains, default=None),
+        reference=code.str.slice(8, gs1.REFERENCE_LENGTH),
+        paid_date=to_date(pl.col("paid_date")),
+        paid_time=pl.col("paid_time") + "00",
+        amount=amount,
+        stamp_flag=pl.col("stamp_flag") == "1",
+        transfer_date=pl.when(pl.col("kind") == "02").then(to_date(pl.col("transfer_date"))),
+        barcode_stamp=code.str.slice(36, 1) == "1",
+        file_created_at=pl.lit(f.meta.created_at),
+    ))
+    reasons += duplicate_identity_reasons(events)
+    return Parsed(events, reasons, f.meta.created_at)

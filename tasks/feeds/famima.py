@@ -12,13 +12,31 @@ Writer, for the simulator and tests:
 `reference` (12 digits, 注文番号), `paid_date` (date or "YYYYMMDD"), `paid_time` (time or
 "HHMMSS"), `store_code` (6 digits), `amount` (int yen), `stamp_flag` (bool), and for 02 records
 `confirmed_date` and `transfer_date` (dates). The trailer is computed.
+
+Reader: `parse(f: InboundFile, settings: Settings) -> Parsed` (events frame and every reason).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import polars as pl
+
+from schemas.feeds import FM_DATA, FM_HEADER, FM_TRAILER
+from tasks.feeds.checks import (
+    Parsed,
+    duplicate_identity_reasons,
+    expect_equal,
+    finish,
+    schema_reasons,
+    to_date,
+    to_datetime,
+    trailer_reasons,
+)
 from tasks.feeds.layout import Field, FixedLayout, Record, format_field, format_record
+from tasks.feeds.reader import limited, read_fixed
+from tasks.inbox import InboundFile, Reason
+from tasks.settings import Settings
 
 FEED = "FM"
 CHAIN = "famima"
@@ -91,3 +109,62 @@ def build_file(
         "count": len(records), "total": total, "cancel_total": cancel_total,
     }))
     return b"".join(out)
+
+
+def parse(f: InboundFile, settings: Settings) -> Parsed:
+    """Read and check a whole FM file; the events frame of feed_records and every reason found."""
+    read = read_fixed(f.content, LAYOUT)
+    reasons = list(read.reasons)
+    if not read.records:
+        return Parsed(None, reasons, f.meta.created_at)
+    file_kind = FILE_KINDS[f.meta.kind]
+    header, trailer = read.records["header"], read.records["trailer"]
+    data = read.records["data"].with_columns(file_kind=pl.lit(file_kind))
+    for frame, schema in ((header, FM_HEADER), (data, FM_DATA), (trailer, FM_TRAILER)):
+        reasons += schema_reasons(frame, schema)
+
+    if header.height == 1:
+        h = header.row(0, named=True)
+        no = h["record_no"]
+        reasons += expect_equal("header file kind", h["file_kind"], file_kind, no, "file_kind")
+        reasons += expect_equal("header company code", h["company_code"], settings.fm_company_code,
+                                no, "company_code")
+        reasons += expect_equal("header created at (file name)", h["created_date"] + h["created_time"],
+                                f"{f.meta.created_at:%Y%m%d%H%M%S}", no, "created_date")
+        reasons += expect_equal("header sequence number (file name)", h["sequence_no"],
+                                f"{f.meta.sequence_no:06d}", no, "sequence_no")
+    foreign = data.filter(pl.col("company_code") != settings.fm_company_code)
+    reasons += limited([
+        Reason(f"company code differs from ours ({settings.fm_company_code})", no, "company_code", code)
+        for no, code in foreign.select("record_no", "company_code").iter_rows()
+    ], "a foreign company code")
+    kinds = {division: kind for (fk, division), kind in RECORD_KINDS.items() if fk == file_kind}
+    invalid = data.filter(~pl.col("division").is_in(list(kinds)))
+    reasons += limited([
+        Reason(f"処理区分 {division} is not allowed in an FM {file_kind} file", no, "division", division)
+        for no, division in invalid.select("record_no", "division").iter_rows()
+    ], "a division foreign to the file")
+
+    amount = pl.col("amount").cast(pl.Int64, strict=False)
+    sums = data.select(
+        count=pl.len(),
+        total=amount.filter(pl.col("division") == "1").sum(),
+        cancel_total=amount.filter(pl.col("division") == "2").sum(),
+    ).row(0, named=True)
+    reasons += trailer_reasons(trailer, sums)
+
+    paid_at = to_datetime(pl.col("paid_at"), "%Y%m%d%H%M%S")
+    events = finish(data.select(
+        "record_no", "reference", "store_code",
+        feed=pl.lit(FEED), chain=pl.lit(CHAIN),
+        kind=pl.col("division").replace_strict(kinds, default=None),
+        paid_date=paid_at.dt.date(),
+        paid_time=pl.col("paid_at").str.slice(8, 6),
+        amount=amount,
+        stamp_flag=pl.col("stamp_flag") == "1",
+        transfer_date=to_date(pl.col("transfer_date")),
+        confirmed_date=to_date(pl.col("confirmed_date")),
+        file_created_at=pl.lit(f.meta.created_at),
+    ))
+    reasons += duplicate_identity_reasons(events)
+    return Parsed(events, reasons, f.meta.created_at)

@@ -12,13 +12,31 @@ Writer, for the simulator and tests:
 `store_code` (7 digits), `amount` (int yen), `stamp_flag` (bool), and optionally
 `transfer_date` (date, 02 only) and `cancelled_at` (datetime, 03 only). The trailer and end
 record are computed.
+
+Reader: `parse(f: InboundFile, settings: Settings) -> Parsed` (events frame and every reason).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import polars as pl
+
+from schemas.feeds import SEJ_DATA, SEJ_END, SEJ_HEADER, SEJ_TRAILER
+from tasks.feeds.checks import (
+    Parsed,
+    duplicate_identity_reasons,
+    expect_equal,
+    finish,
+    schema_reasons,
+    to_date,
+    to_datetime,
+    trailer_reasons,
+)
 from tasks.feeds.layout import Field, FixedLayout, Record, format_record
+from tasks.feeds.reader import limited, read_fixed
+from tasks.inbox import InboundFile, Reason
+from tasks.settings import Settings
 
 FEED = "SEJ"
 CHAIN = "seven"
@@ -91,3 +109,56 @@ def build_file(
     }))
     out.append(format_record(END, {}))
     return b"".join(rec + sep for rec in out)
+
+
+def parse(f: InboundFile, settings: Settings) -> Parsed:
+    """Read and check a whole SEJ file; the events frame of feed_records and every reason found."""
+    read = read_fixed(f.content, LAYOUT)
+    reasons = list(read.reasons)
+    if not read.records:
+        return Parsed(None, reasons, f.meta.created_at)
+    header, data, trailer = read.records["header"], read.records["data"], read.records["trailer"]
+    for frame, schema in ((header, SEJ_HEADER), (data, SEJ_DATA), (trailer, SEJ_TRAILER),
+                          (read.records["end"], SEJ_END)):
+        reasons += schema_reasons(frame, schema)
+
+    file_kind = FILE_KINDS[f.meta.kind]
+    if header.height == 1:
+        h = header.row(0, named=True)
+        no = h["record_no"]
+        reasons += expect_equal("header file kind", h["file_kind"], file_kind, no, "file_kind")
+        reasons += expect_equal("header company code", h["company_code"], settings.sej_company_code,
+                                no, "company_code")
+        reasons += expect_equal("header created at (file name)", h["created_at"],
+                                f"{f.meta.created_at:%Y%m%d%H%M%S}", no, "created_at")
+        reasons += expect_equal("header sequence number (file name)", h["sequence_no"],
+                                f"{f.meta.sequence_no:06d}", no, "sequence_no")
+    misplaced = data.filter(~pl.col("kind").is_in(RECORD_KINDS[file_kind]))
+    reasons += limited([
+        Reason(f"a {kind} record cannot be in an SEJ {file_kind} file", no, "kind", kind)
+        for no, kind in misplaced.select("record_no", "kind").iter_rows()
+    ], "a kind foreign to the file")
+
+    amount = pl.col("amount").cast(pl.Int64, strict=False)
+    is_cancel = pl.col("kind") == "03"
+    sums = data.select(
+        count=pl.len(),
+        total=amount.filter(~is_cancel).sum(),
+        cancel_count=is_cancel.sum(),
+        cancel_total=amount.filter(is_cancel).sum(),
+    ).row(0, named=True)
+    reasons += trailer_reasons(trailer, sums)
+
+    events = finish(data.select(
+        "record_no", "kind", "reference", "store_code",
+        feed=pl.lit(FEED), chain=pl.lit(CHAIN),
+        paid_date=to_date(pl.col("paid_date")),
+        paid_time=pl.col("paid_time") + "00",
+        amount=amount,
+        stamp_flag=pl.col("stamp_flag") == "1",
+        transfer_date=pl.when(pl.col("kind") == "02").then(to_date(pl.col("transfer_date"))),
+        cancelled_at=pl.when(is_cancel).then(to_datetime(pl.col("cancelled_at"), "%Y%m%d%H%M")),
+        file_created_at=pl.lit(f.meta.created_at),
+    ))
+    reasons += duplicate_identity_reasons(events)
+    return Parsed(events, reasons, f.meta.created_at)

@@ -16,8 +16,16 @@ def _sample(folder: str, name: str) -> bytes:
 
 
 def seven(kind, ref, paid, hhmm, store, amount, stamp, transfer=None):
-    return {"kind": kind, "reference": ref, "paid_date": paid, "paid_time": hhmm, "store_code": store,
-            "amount": amount, "stamp_flag": stamp, "transfer_date": transfer}
+    return {
+        "kind": kind,
+        "reference": ref,
+        "paid_date": paid,
+        "paid_time": hhmm,
+        "store_code": store,
+        "amount": amount,
+        "stamp_flag": stamp,
+        "transfer_date": transfer,
+    }
 
 
 def test_sej_files_round_trip():
@@ -35,10 +43,22 @@ def test_sej_files_round_trip():
 
 
 def test_famima_files_round_trip():
-    a1004 = {"reference": "300000000004", "paid_date": "20261103", "paid_time": "150000",
-             "store_code": "123456", "amount": 12800, "stamp_flag": False}
-    b2001 = {"reference": "300000000007", "paid_date": date(2026, 11, 4), "paid_time": "111100",
-             "store_code": "654321", "amount": 300000, "stamp_flag": True}
+    a1004 = {
+        "reference": "300000000004",
+        "paid_date": "20261103",
+        "paid_time": "150000",
+        "store_code": "123456",
+        "amount": 12800,
+        "stamp_flag": False,
+    }
+    b2001 = {
+        "reference": "300000000007",
+        "paid_date": date(2026, 11, 4),
+        "paid_time": "111100",
+        "store_code": "654321",
+        "amount": 300000,
+        "stamp_flag": True,
+    }
     records = [dict(a1004, kind="01"), dict(a1004, kind="03"), dict(b2001, kind="01")]
     built = famima.build_file("S", datetime(2026, 11, 4, 12), 1, records, "54321")
     assert built == _sample("famima", "FM_S_20261104120000_000001.dat")
@@ -48,10 +68,17 @@ def test_famima_files_round_trip():
 
 
 def lawson_like(kind, paid, hhmm, ref, due, bar_stamp, amount, chain, store, stamp=None, transfer=None):
-    return {"kind": kind, "paid_date": paid, "paid_time": hhmm,
-            "barcode": gs1.build_barcode("912345", ref, due, bar_stamp, amount),
-            "stamp_flag": bar_stamp if stamp is None else stamp, "amount": amount, "chain": chain,
-            "store_code": store, "transfer_date": transfer}
+    return {
+        "kind": kind,
+        "paid_date": paid,
+        "paid_time": hhmm,
+        "barcode": gs1.build_barcode("912345", ref, due, bar_stamp, amount),
+        "stamp_flag": bar_stamp if stamp is None else stamp,
+        "amount": amount,
+        "chain": chain,
+        "store_code": store,
+        "transfer_date": transfer,
+    }
 
 
 def test_cvs_files_round_trip():

@@ -1,0 +1,119 @@
+"""File checks shared by the feeds: Pandera failures as reasons, trailer sums, duplicate identities.
+
+Every function returns a list of `tasks.inbox.Reason` (record or line number, field, value, why);
+an empty list means the check passed. The feeds call them over whole frames: no Python loop over
+records except to word the reasons of records that failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandera.polars as pa
+import polars as pl
+
+from tasks.feeds.reader import limited
+from tasks.inbox import Reason
+
+# The event identity of feeds.md (the kind included), and the frame every feed produces.
+IDENTITY = ["chain", "reference", "kind", "paid_date", "paid_time", "store_code", "amount"]
+EVENT_SCHEMA = {
+    "record_no": pl.Int32,
+    "feed": pl.String,
+    "chain": pl.String,
+    "kind": pl.String,
+    "reference": pl.String,
+    "paid_date": pl.Date,
+    "paid_time": pl.String,
+    "store_code": pl.String,
+    "amount": pl.Int64,
+    "stamp_flag": pl.Boolean,
+    "transfer_date": pl.Date,
+    "confirmed_date": pl.Date,
+    "cancelled_at": pl.Datetime("us"),
+    "barcode": pl.String,
+    "barcode_stamp": pl.Boolean,
+    "file_created_at": pl.Datetime("us"),
+}
+
+
+@dataclass
+class Parsed:
+    """A feed file read and checked on its own (no warehouse needed)."""
+
+    events: pl.DataFrame | None  # EVENT_SCHEMA columns; None when the file could not be parsed
+    reasons: list[Reason] = field(default_factory=list)
+    created_at: datetime | None = None  # the file's creation time (header; CVS: its name)
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons and self.events is not None
+
+
+def schema_reasons(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> list[Reason]:
+    """Every failed check of `schema` over `frame`, as reasons naming record, field and value."""
+    if frame.height == 0:
+        return []
+    try:
+        schema.validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as e:
+        cases = e.failure_cases
+    record_nos = frame["record_no"]
+    reasons = []
+    for column, check, value, index in cases.select("column", "check", "failure_case", "index").iter_rows():
+        record_no = int(record_nos[index]) if index is not None else None
+        reasons.append(Reason(f"{schema.name} {column} {check}", record_no, column, value))
+    return limited(sorted(reasons, key=lambda r: (r.line_no or 0, r.field or "")), "invalid fields")
+
+
+def expect_equal(what: str, found: str | int, expected: str | int, line_no: int | None,
+                 field_name: str | None) -> list[Reason]:
+    """One reason when a header or trailer value differs from what it must be."""
+    if str(found) == str(expected):
+        return []
+    return [Reason(f"{what} is {found} but must be {expected}", line_no, field_name, str(found))]
+
+
+def trailer_reasons(trailer: pl.DataFrame, computed: dict[str, int], label: str = "trailer") -> list[Reason]:
+    """The trailer's counts and totals against those computed from the records."""
+    if trailer.height != 1:
+        return []
+    row = trailer.row(0, named=True)
+    reasons = []
+    for name, value in computed.items():
+        text = row[name]
+        if text is None or not text.strip().isdigit():
+            continue  # its form is already a reason
+        if int(text) != value:
+            reasons.append(Reason(f"{label} {name} is {int(text)} but the records give {value}",
+                                  row["record_no"], name, text))
+    return reasons
+
+
+def duplicate_identity_reasons(events: pl.DataFrame) -> list[Reason]:
+    """Two records of one file with the same event identity: each later one is a reason."""
+    dup = events.select(
+        "record_no", "reference", "kind",
+        first=pl.col("record_no").min().over(IDENTITY),
+    ).filter(pl.col("record_no") != pl.col("first"))
+    return limited([
+        Reason(f"same event identity as record {first} (kind {kind})", no, "reference", ref)
+        for no, ref, kind, first in dup.select("record_no", "reference", "kind", "first").iter_rows()
+    ], "a duplicated event identity")
+
+
+def to_date(e: pl.Expr) -> pl.Expr:
+    return e.str.to_date("%Y%m%d", strict=False)
+
+
+def to_datetime(e: pl.Expr, fmt: str) -> pl.Expr:
+    return e.str.to_datetime(fmt, strict=False, time_unit="us")
+
+
+def finish(frame: pl.DataFrame) -> pl.DataFrame:
+    """The event frame in EVENT_SCHEMA order and types (missing columns are nulls)."""
+    return frame.select(
+        (pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c) for c, t in EVENT_SCHEMA.items()
+    )

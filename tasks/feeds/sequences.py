@@ -1,0 +1,46 @@
+"""Sequence numbers of the chains' files: one sequence each for SEJ 01, SEJ 02, FM S, FM K and CVS.
+
+Only accepted files count; a corrected file delivered again keeps its number; the first is 000001.
+
+    sequence_gaps(con, as_of) -> pl.DataFrame   # kind, sequence_no, first_seen_higher_at, alert_from
+    taken_reasons(con, f) -> list[Reason]       # another accepted file already has f's number
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import polars as pl
+
+from tasks.clock import naive_jst
+from tasks.inbox import InboundFile, Reason
+
+FEED_KINDS = ("SEJ_01", "SEJ_02", "FM_S", "FM_K", "CVS")
+
+
+def sequence_gaps(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:
+    """Every open gap as of `as_of` (files ingested later are not seen).
+
+    `first_seen_higher_at` is when a higher number of the same sequence was first accepted;
+    from `alert_from` (one hour later) the gap is a FILE_SEQUENCE_GAP exception (rules.md).
+    Times are naive JST, like the warehouse.
+    """
+    return con.sql(
+        "select kind, sequence_no, first_seen_higher_at, alert_from"
+        " from feed_sequence_gaps_as_of(?::timestamp) order by kind, sequence_no",
+        params=[naive_jst(as_of)],
+    ).pl()
+
+
+def taken_reasons(con: duckdb.DuckDBPyConnection, f: InboundFile) -> list[Reason]:
+    """A different file with the number of an accepted one is rejected."""
+    rows = con.execute(
+        "select name, file_id from inbound_files where kind = ? and sequence_no = ? and state = 'accepted'",
+        [f.meta.kind, f.meta.sequence_no],
+    ).fetchall()
+    return [
+        Reason(f"sequence number {f.meta.sequence_no:06d} of {f.meta.kind} was already accepted "
+               f"in file {name} (file_id {file_id})", None, "sequence_no", f"{f.meta.sequence_no:06d}")
+        for name, file_id in rows
+    ]
