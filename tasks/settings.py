@@ -45,6 +45,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     inbox: str | None = None  # local folder or fsspec URL; default <data>/inbox
+    inbox_options: dict = Field(default_factory=dict)  # fsspec storage options (e.g. SFTP client_keys)
     warehouse: Path | None = None  # default <data>/warehouse.duckdb
 
     sej_company_code: str = "912345"  # 収納企業コード at SEJ
