@@ -1,0 +1,145 @@
+"""Checks every settlement run makes before it may finalize anything (stored with the run).
+
+1. Money conservation: every confirmed (02) payment is in exactly one place — settled (in a
+   finalized settlement), in a statement of this run, waiting for its period's cut-off, carried over
+   (it missed its period's settlement), held by an open exception, or refunded. A payment in no
+   place, or in two settlements, fails the run.
+2. Statement arithmetic: each statement's figures recomputed from its lines, and
+   net = payments − fees − tax − stamps + adjustments + carried in, tax = ⌊fees × 10%⌋.
+3. Payout files: each file's trailer (read back from its bytes) equals the sum of the positive
+   nets of the settlements it pays, and its count the number of merchants paid.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from tasks.settle.statement import TAX_PERCENT
+from tasks.settle.zengin import read_trailer
+
+PLACES = ("settled", "in_run", "waiting", "carried", "held", "refunded")
+SHOW = 10  # payment ids named in a failure message
+
+
+def conservation(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], list[str]]:
+    rows = con.execute(
+        """
+        with placed as (
+            select p.payment_id, p.amount,
+                   case when fp.payment_id is not null then 'settled'
+                        when rl.payment_id is not null then 'in_run'
+                        when p.refunded then 'refunded'
+                        when p.holding_code is not null then 'held'
+                        when sp.payment_id is not null and sp.period_start > sp.own_start then 'carried'
+                        when sp.payment_id is not null then 'waiting'
+                        else 'unaccounted' end as place
+            from payments p
+            left join (select distinct payment_id from finalized_payments) fp using (payment_id)
+            left join (select distinct payment_id from _s_lines where kind = 'payment') rl using (payment_id)
+            left join _s_pay sp using (payment_id)
+            where p.has_confirmed
+        )
+        select place, count(*), coalesce(sum(amount), 0)::bigint,
+               list(payment_id order by payment_id)[1:10]
+        from placed group by place
+        """
+    ).fetchall()
+    figures = {p: 0 for p in PLACES}
+    figures["confirmed"] = 0
+    failures = []
+    for place, count, total, sample in rows:
+        figures["confirmed"] += total
+        if place == "unaccounted":
+            failures.append(
+                f"conservation: {count} confirmed payments ({total} yen) are neither settled, in this "
+                f"run, waiting, carried, held nor refunded: {', '.join(sample)}"
+            )
+            figures["unaccounted"] = total
+        else:
+            figures[place] = total
+    confirmed = con.execute(
+        "select coalesce(sum(amount), 0)::bigint from payments where has_confirmed"
+    ).fetchall()[0][0]
+    if confirmed != figures["confirmed"]:
+        failures.append(
+            f"conservation: confirmed total {confirmed} yen, places add to {figures['confirmed']}"
+        )
+    twice = con.execute(
+        """
+        select payment_id from (
+            select payment_id from settlement_lines where payment_id is not null and kind = 'payment'
+            union all
+            select payment_id from _s_lines where kind = 'payment')
+        group by payment_id having count(*) > 1 order by payment_id limit 10
+        """
+    ).fetchall()
+    if twice:
+        failures.append(f"conservation: payments in two settlements: {', '.join(r[0] for r in twice)}")
+    return figures, failures
+
+
+def arithmetic(con: duckdb.DuckDBPyConnection) -> list[str]:
+    bad = con.execute(
+        f"""
+        with recomputed as (
+            select settlement_id,
+                   count(*) filter (where kind = 'payment')                              as payment_count,
+                   coalesce(sum(amount) filter (where kind = 'payment'), 0)             as payments_total,
+                   coalesce(sum(fee) filter (where kind = 'payment'), 0)
+                     + coalesce(sum(amount) filter (where kind in ('monthly_fee', 'initial_fee')), 0)
+                                                                                         as fees,
+                   coalesce(sum(amount) filter (where kind = 'tax'), 0)                 as tax,
+                   coalesce(sum(stamp) filter (where kind = 'payment'), 0)              as stamps,
+                   coalesce(sum(amount) filter (where kind = 'adjustment'), 0)          as adjustments,
+                   coalesce(sum(amount) filter (where kind = 'carried_in'), 0)          as carried_in
+            from _s_lines group by settlement_id
+        )
+        select s.settlement_id
+        from _s_statements s left join recomputed r using (settlement_id)
+        where s.payment_count <> coalesce(r.payment_count, 0)
+           or s.payments_total <> coalesce(r.payments_total, 0)
+           or s.fees <> coalesce(r.fees, 0)
+           or s.tax <> coalesce(r.tax, 0)
+           or s.tax <> s.fees * {TAX_PERCENT} // 100
+           or s.stamps <> coalesce(r.stamps, 0)
+           or s.adjustments <> coalesce(r.adjustments, 0)
+           or s.carried_in <> coalesce(r.carried_in, 0)
+           or s.net <> s.payments_total - s.fees - s.tax - s.stamps + s.adjustments + s.carried_in
+        order by 1 limit {SHOW}
+        """
+    ).fetchall()
+    return [f"arithmetic: statement {sid} does not add up from its lines" for (sid,) in bad]
+
+
+def payout_files(files: dict[date, bytes | str], stmts: pl.DataFrame, chosen: list[str]) -> list[str]:
+    failures = []
+    sel = stmts.filter(pl.col("settlement_id").is_in(chosen))
+    for d, content in sorted(files.items()):
+        if isinstance(content, str):
+            failures.append(content)
+            continue
+        per_merchant = (
+            sel.filter((pl.col("payout_date") == d) & (pl.col("net") > 0))
+            .group_by("merchant_id")
+            .agg(pl.col("net").sum())
+        )
+        expected = (per_merchant.height, int(per_merchant["net"].sum()) if per_merchant.height else 0)
+        got = read_trailer(content)
+        if got != expected:
+            failures.append(
+                f"payout file of {d}: trailer {got[0]} transfers / {got[1]} yen, positive nets "
+                f"{expected[0]} / {expected[1]} yen"
+            )
+    return failures
+
+
+def run_checks(
+    con: duckdb.DuckDBPyConnection, files: dict[date, bytes | str], stmts: pl.DataFrame, chosen: list[str]
+) -> tuple[list[str], dict[str, int]]:
+    figures, failures = conservation(con)
+    failures += arithmetic(con)
+    failures += payout_files(files, stmts, chosen)
+    return failures, figures
