@@ -90,12 +90,13 @@ create table reconcile_runs (
     merchant_id     varchar,
     since           timestamp,
     until           timestamp,
-    scope           varchar not null,     -- full or scoped
+    scope           varchar not null,     -- full, incremental (since the previous run) or scoped
     orders          bigint not null,      -- rows recomputed
     payments        bigint not null,
     exceptions      bigint not null,
     open_exceptions bigint not null,      -- in the whole table after the run
-    status_counts   varchar not null      -- JSON {status: count} over the whole table
+    status_counts   varchar not null,     -- JSON {status: count} over the whole table
+    max_file_id     bigint not null       -- highest inbound file_id when the run was made
 );
 
 -- ---------------------------------------------------------------- views for analysts (no personal data)

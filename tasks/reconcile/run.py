@@ -36,8 +36,12 @@ class ReconcileResult:
 
 
 def _scope_keys(con, as_of: datetime, merchant: str | None, since: datetime | None,
-                until: datetime | None) -> None:
-    """Temp table rc_keys(chain, reference) of the keys a scoped run recomputes."""
+                until: datetime | None, after_file_id: int | None = None) -> None:
+    """Temp table rc_keys(chain, reference) of the keys a scoped run recomputes.
+
+    after_file_id (incremental runs): also every key of a file recorded after that one, so a pull
+    whose ingestion time precedes the previous run but which committed after it is not missed.
+    """
     hi = ts(until or as_of)
     lo = ts(since) if since else "timestamp '0001-01-01'"
     win = f"between {lo} and {hi}" if since else f"<= {hi}"
@@ -68,6 +72,13 @@ def _scope_keys(con, as_of: datetime, merchant: str | None, since: datetime | No
             listed = ", ".join(f"date '{d.isoformat()}'" for d in due_paid)
             parts.append(
                 f"select chain, reference from feed_records where kind = '01' and paid_date in ({listed})")
+    if after_file_id is not None:
+        parts += [
+            f"select chain, reference from feed_records where file_id > {int(after_file_id)}",
+            f"select chain, payment_reference from orders where file_id > {int(after_file_id)}",
+            f"""select o.chain, o.payment_reference from order_cancellations c
+                join orders o using (merchant_id, order_id) where c.file_id > {int(after_file_id)}""",
+        ]
     keys = " union ".join(parts)
     if merchant:
         keys = (f"select k.chain, k.reference from ({keys}) k join orders o "
@@ -104,24 +115,36 @@ def reconcile(
     since: datetime | None = None,
     until: datetime | None = None,
     keys: list[tuple[str, str]] | None = None,
+    incremental: bool = False,
 ) -> ReconcileResult:
     """Recompute payments, order status and exceptions as of `as_of` (aware JST) and store them,
     with a reconcile_runs row, then enqueue notifications — all on `con`, inside the caller's
     transaction (use `Warehouse.write()`).
 
     merchant / since / until: a scoped run (module docstring); keys: exactly these
-    (chain, reference) keys (and the sequence gaps), as after an operator's resolution.
+    (chain, reference) keys (and the sequence gaps), as after an operator's resolution;
+    incremental: only what changed since the last full or incremental run (the scheduled run),
+    which gives the same rows as a full run; a full run when there is no such earlier run.
     """
     at = naive_jst(as_of)
     since_n = naive_jst(since) if since else None
     until_n = min(naive_jst(until), at) if until else None
+    after_file_id = None
+    scope = "scoped"
+    if incremental and not (merchant or since or until or keys is not None):
+        base = con.execute(
+            "select as_of, max_file_id from reconcile_runs where scope in ('full', 'incremental')"
+            " order by run_id desc limit 1").fetchone()
+        if base is not None and base[0] <= at:
+            since_n, after_file_id, scope = base[0], base[1], "incremental"
     scoped = bool(merchant or since_n or until_n or keys is not None)
     if keys is not None:
         con.execute("create or replace temp table rc_keys (chain varchar, reference varchar)")
         if keys:
             con.executemany("insert into rc_keys values (?, ?)", [list(k) for k in keys])
     elif scoped:
-        _scope_keys(con, at, merchant, since_n, until_n)
+        _scope_keys(con, at, merchant, since_n, until_n, after_file_id)
+    scope = scope if scoped else "full"
     gaps = merchant is None
     derive(con, at, scoped=scoped, gaps=gaps)
     _replace(con, scoped, gaps)
@@ -140,16 +163,17 @@ def reconcile(
         "select status, count(*) from order_status group by status order by status").fetchall())
     (open_n,) = con.execute("select count(*) from exceptions where state = 'open'").fetchone()
     (run_id,) = con.execute("select coalesce(max(run_id), 0) + 1 from reconcile_runs").fetchone()
+    (max_file_id,) = con.execute("select coalesce(max(file_id), 0) from inbound_files").fetchone()
     con.execute(
-        "insert into reconcile_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, at, merchant, since_n, until_n, "scoped" if scoped else "full", counts["orders"],
-         counts["payments"], counts["exceptions"], open_n, json.dumps(status_counts, sort_keys=True)],
+        "insert into reconcile_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, at, merchant, since_n, until_n, scope, counts["orders"], counts["payments"],
+         counts["exceptions"], open_n, json.dumps(status_counts, sort_keys=True), max_file_id],
     )
     for tmp in ("rc_agg", "rc_deadline", "rc_res", "rc_fin", "rc_ord", "rc_pay1", "rc_pay2", "rc_pay3",
                 "rc_pay", "rc_exc", "rc_exc2", "rc_hold", "rc_payments", "rc_status", "rc_keys"):
         con.execute(f"drop table if exists {tmp}")
     notifications = _enqueue(con, as_of)
-    return ReconcileResult(run_id, as_of, "scoped" if scoped else "full", counts["orders"],
+    return ReconcileResult(run_id, as_of, scope, counts["orders"],
                            counts["payments"], counts["exceptions"], open_n, status_counts,
                            raised, cleared, notifications)
 

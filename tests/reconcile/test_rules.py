@@ -219,3 +219,20 @@ def test_merchant_scoped_run_touches_only_that_merchant(con, facts):
     asof = dict(con.execute("select merchant_id, max(as_of) from order_status group by 1").fetchall())
     assert asof["M000002"] == jst(2026, 11, 20).replace(tzinfo=None)
     assert asof["M000001"] == jst(2026, 11, 4).replace(tzinfo=None)
+
+
+def test_incremental_run_equals_a_full_run_even_for_a_late_committed_pull(con, facts):
+    load_sample_facts(facts)
+    first = reconcile(con, jst(2026, 11, 5), incremental=True)
+    assert first.scope == "full"  # nothing to start from
+    # a pull that took its time before the run (ingested 11-04 23:00) but committed after it;
+    # nothing time-driven in (11-05, 11-20] touches B-2003: only the file watermark catches it
+    facts.order("M000002", "B-2003", "seven", "1000000000099", 700, date(2026, 11, 30), jst(2026, 11, 2))
+    f = facts.file("SEJ_02", 2, jst(2026, 11, 4, 23))
+    facts.event(f, "seven", "02", "1000000000099", jst(2026, 11, 4, 9), "1", 700)
+    res = reconcile(con, jst(2026, 11, 20), incremental=True)
+    assert statuses(con)[("M000002", "B-2003")] == "confirmed"
+    assert res.scope == "incremental"
+    got = {t: table_rows(con, t) for t in ("payments", "order_status", "exceptions")}
+    reconcile(con, jst(2026, 11, 20))
+    assert {t: table_rows(con, t) for t in got} == got
