@@ -181,3 +181,41 @@ def settled_world(small_world):
     with small_world.write() as con:
         insert_settlement_m000003(con)
     return small_world
+
+
+def insert_operations_facts(con) -> None:
+    """A few rows of what the operations summary reads: statuses, open exceptions (one a sequence
+    gap), a quarantined file with its reasons, a dead-lettered notification."""
+    for oid, status in (("A-1001", "confirmed"), ("A-1004", "expired"), ("B-2002", "expired"),
+                        ("C-3001", "settled")):
+        con.execute(
+            "insert into order_status select merchant_id, order_id, chain, payment_reference, amount,"
+            " due_date, ?, null, timestamp '2026-11-20 00:00' from orders where order_id = ?", [status, oid])
+    con.execute("""insert into exceptions (exception_id, code, holds, payment_id, merchant_id, order_id, chain,
+                   reference, amount, raised_at, state, as_of) values
+        ('EX1', 'DUPLICATE_PAYMENT', true, 'p9', 'M000001', 'A-1005', 'seven', '1000000000005', 2000,
+         timestamp '2026-11-04 21:05', 'open', timestamp '2026-11-20 00:00'),
+        ('EX2', 'PRELIM_NOT_CONFIRMED', false, 'p9', 'M000001', 'A-1005', 'seven', '1000000000005', 2000,
+         timestamp '2026-11-19 00:00', 'open', timestamp '2026-11-20 00:00'),
+        ('EX3', 'UNKNOWN_REFERENCE', true, 'p8', null, null, 'lawson', '29999999999', 1500,
+         timestamp '2026-11-04 21:05', 'resolved', timestamp '2026-11-20 00:00')""")
+    con.execute("""insert into exceptions (exception_id, code, holds, sequence_kind, sequence_no, raised_at,
+                   state, as_of) values ('EX4', 'FILE_SEQUENCE_GAP', false, 'SEJ_01', 3,
+                   timestamp '2026-11-18 10:00', 'open', timestamp '2026-11-20 00:00')""")
+    con.execute("""insert into inbound_files values (900, 'sej', 'SEJ_01_20261110090000_000002.dat', 'SEJ_01',
+                   2, timestamp '2026-11-10 09:00', 'abc', 10, 'x'::blob, timestamp '2026-11-10 09:30',
+                   'quarantined')""")
+    con.execute("insert into rejections values (900, 4, 'total', '000000003981',"
+                " 'trailer total 3,981 differs from the records'' sum 3,980')")
+    con.execute("""insert into notification_outbox (event_id, type, subject, merchant_id, order_id, chain,
+                   amount, happened_at, created_at, state, window_start, attempts, next_attempt_at,
+                   last_error) values ('ev1', 'payment.preliminary', 'p1', 'M000001', 'A-1001', 'seven',
+                   3980, timestamp '2026-11-04 21:05', timestamp '2026-11-04 21:05', 'dead',
+                   timestamp '2026-11-04 21:05', 40, timestamp '2026-11-07 21:05', 'HTTP 500')""")
+
+
+@pytest.fixture
+def ops_world(settled_world):
+    with settled_world.write() as con:
+        insert_operations_facts(con)
+    return settled_world
