@@ -191,8 +191,8 @@ def insert_operations_facts(con) -> None:
         con.execute(
             "insert into order_status select merchant_id, order_id, chain, payment_reference, amount,"
             " due_date, ?, null, timestamp '2026-11-20 00:00' from orders where order_id = ?", [status, oid])
-    con.execute("""insert into exceptions (exception_id, code, holds, payment_id, merchant_id, order_id, chain,
-                   reference, amount, raised_at, state, as_of) values
+    con.execute("""insert into exceptions (exception_id, code, holds, payment_id, merchant_id, order_id,
+                   chain, reference, amount, raised_at, state, as_of) values
         ('EX1', 'DUPLICATE_PAYMENT', true, 'p9', 'M000001', 'A-1005', 'seven', '1000000000005', 2000,
          timestamp '2026-11-04 21:05', 'open', timestamp '2026-11-20 00:00'),
         ('EX2', 'PRELIM_NOT_CONFIRMED', false, 'p9', 'M000001', 'A-1005', 'seven', '1000000000005', 2000,

@@ -14,10 +14,13 @@ def test_operations_summary(ops_world, settings, tmp_path):
     assert {s["status"]: s["count"] for s in c["statuses"]} == {
         "awaiting_payment": 0, "paid": 0, "confirmed": 1, "settled": 1, "cancelled": 0, "expired": 2}
     by_code = {e["code"]: e for e in c["exceptions"]}
-    assert set(by_code) == {"DUPLICATE_PAYMENT", "PRELIM_NOT_CONFIRMED", "FILE_SEQUENCE_GAP"}  # not resolved ones
-    assert by_code["DUPLICATE_PAYMENT"]["buckets"] == [0, 0, 0, 1] and by_code["DUPLICATE_PAYMENT"]["oldest"] == 16
+    # open ones only (EX3 is resolved); age in calendar days since raised
+    assert set(by_code) == {"DUPLICATE_PAYMENT", "PRELIM_NOT_CONFIRMED", "FILE_SEQUENCE_GAP"}
+    assert by_code["DUPLICATE_PAYMENT"]["buckets"] == [0, 0, 0, 1]
+    assert by_code["DUPLICATE_PAYMENT"]["oldest"] == 16
     assert by_code["PRELIM_NOT_CONFIRMED"]["buckets"] == [1, 0, 0, 0]
-    assert c["gaps"] == [{"kind": "SEJ_01", "sequence_no": 3, "raised_at": datetime(2026, 11, 18, 10), "age": 2}]
+    assert c["gaps"] == [
+        {"kind": "SEJ_01", "sequence_no": 3, "raised_at": datetime(2026, 11, 18, 10), "age": 2}]
     assert [q["name"] for q in c["quarantined"]] == ["SEJ_01_20261110090000_000002.dat"]
     assert c["notify"] == [{"merchant_id": "M000001", "state": "dead", "count": 1, "last_error": "HTTP 500"}]
     md = job.markdown
@@ -26,7 +29,8 @@ def test_operations_summary(ops_world, settings, tmp_path):
     r = render_job(job, tmp_path)
     assert r.pdf_path == tmp_path / "_operations" / "operations_2026-11-19.pdf"
     text = " ".join(pdf_text(r.pdf_path).split())
-    for expected in ("運用サマリー", "DUPLICATE_PAYMENT", "SEJ_01_20261110090000_000002.dat", "000003", "HTTP 500"):
+    for expected in ("運用サマリー", "DUPLICATE_PAYMENT", "SEJ_01_20261110090000_000002.dat", "000003",
+                     "HTTP 500"):
         assert expected in text, expected
     assert font_problems(r.pdf_path) == []
     # the summary names no customer
@@ -47,7 +51,8 @@ def test_plan_renders_each_due_report_once(ops_world, settings):
     with ops_world.read() as con:
         ids = [j.report_id for j in run.plan(con, as_of, settings)]
     assert ids == ["statement/M000003/M000003-20261101", "schedule/M000001/2027-01",
-                   "schedule/M000002/2027-01", "schedule/M000003/2027-01", "operations/_operations/2026-11-30"]
+                   "schedule/M000002/2027-01", "schedule/M000003/2027-01",
+                   "operations/_operations/2026-11-30"]
 
 
 def test_render_reports_flow_renders_mails_publishes_and_reruns_identically(
