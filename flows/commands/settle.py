@@ -1,0 +1,162 @@
+"""`konbini calendar`, `konbini settle`, `konbini clawback`: the settlement calendar, settlement runs
+(drafts and finalization with payout files) and claw-backs of settled payments."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import date, datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tasks import clock
+from tasks.errors import KonbiniError
+
+out = Console(soft_wrap=True)  # paths and ids are never wrapped
+
+
+def _wide() -> Console:
+    """Tables keep whole settlement ids and dates even when piped (or in a narrow terminal)."""
+    return Console(width=max(out.width, 200))
+
+
+def _as_of(text: str | None) -> datetime:
+    if text is None:
+        return clock.now()
+    try:
+        return clock.parse_as_of(text)
+    except ValueError:
+        raise KonbiniError(
+            f"--as-of {text!r} is not a date or time (e.g. 2026-11-12 or 2026-11-12T07:00)"
+        ) from None
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise KonbiniError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _month(text: str) -> tuple[int, int]:
+    try:
+        d = datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise KonbiniError(f"--month {text!r} is not a month (YYYY-MM)") from None
+    return d.year, d.month
+
+
+def _yen(v: int) -> str:
+    return f"{v:,}"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("calendar")
+    def calendar_cmd(
+        month: str = typer.Option(..., help="The month of paid dates, YYYY-MM."),
+        merchant: str = typer.Option(None, help="The merchant (its cycle from the current master)."),
+        cycle: int = typer.Option(None, help="Or a cycle (1, 2 or 6) without a merchant."),
+    ) -> None:
+        """Settlement periods of a month with their cut-offs and payout dates."""
+        from tasks.settle.calendar import CYCLES, periods_of_month
+
+        year, mon = _month(month)
+        title = f"settlement calendar {month}"
+        if merchant:
+            from tasks.warehouse import open_warehouse
+
+            with open_warehouse().read() as con:
+                row = con.execute(
+                    "select settlement_cycle from current_merchants where merchant_id = ?", [merchant]
+                ).fetchall()
+            if not row:
+                raise KonbiniError(f"--merchant {merchant}: not in the current master data")
+            cycle = int(row[0][0])
+            title += f" — {merchant}"
+        if cycle is None:
+            raise KonbiniError("calendar: give --merchant M000001 or --cycle 1|2|6")
+        if cycle not in CYCLES:
+            raise KonbiniError(f"--cycle {cycle}: a settlement cycle is one of {', '.join(map(str, CYCLES))}")
+        table = Table(title=f"{title} (cycle {cycle}: {cycle}× a month)")
+        for c in ("period", "cut-off (JST)", "payout date", "moved from"):
+            table.add_column(c)
+        for p in periods_of_month(cycle, year, mon):
+            table.add_row(
+                f"{p.start:%Y-%m-%d} .. {p.end:%Y-%m-%d}",
+                f"{p.cutoff:%Y-%m-%d %H:%M:%S}",
+                f"{p.payout_date:%Y-%m-%d (%a)}",
+                "" if p.payout_date == p.nominal_payout else f"{p.nominal_payout:%Y-%m-%d (%a)}",
+            )
+        _wide().print(table)
+
+    @app.command("settle")
+    def settle_cmd(
+        as_of: str = typer.Option(None, help="Time of the run (JST), e.g. 2026-11-12T07:00; default now."),
+        payout_date: str = typer.Option(
+            None, help="Only settlements paid out on this date (YYYY-MM-DD); previews it before its cut-off."
+        ),
+        finalize: bool = typer.Option(
+            False, help="Finalize settlements past their cut-off and write the payout files."
+        ),
+        by: str = typer.Option(None, help="Who finalizes (default: the login name)."),
+    ) -> None:
+        """Compute settlement statements (drafts), show what changed since the last run; --finalize."""
+        from tasks.settings import get_settings
+        from tasks.settle.run import payout_file_name, settle
+
+        settings = get_settings()
+        r = settle(settings, _as_of(as_of), payout_date=_date(payout_date, "--payout-date"),
+                   finalize=finalize, by=by or getpass.getuser())
+        table = Table(title=f"settlement run {r.run_id} ({r.mode}) as of {r.as_of:%Y-%m-%d %H:%M}")
+        cols = ("settlement", "period", "cut-off", "payout", "payments", "total", "fees", "tax", "stamps",
+                "adj.", "carried in", "net", "state", "changes")
+        for c in cols:
+            table.add_column(c, justify="right" if c in cols[4:12] else "left")
+        for s in r.statements.sort(["payout_date", "merchant_id", "period_start"]).iter_rows(named=True):
+            changed = r.changes.filter(r.changes["settlement_id"] == s["settlement_id"])
+            kinds = changed["change"].value_counts(sort=True).iter_rows() if changed.height else []
+            table.add_row(
+                s["settlement_id"], f"{s['period_start']:%m-%d}..{s['period_end']:%m-%d}",
+                f"{s['cutoff']:%Y-%m-%d}", f"{s['payout_date']:%Y-%m-%d}", str(s["payment_count"]),
+                _yen(s["payments_total"]), _yen(s["fees"]), _yen(s["tax"]), _yen(s["stamps"]),
+                _yen(s["adjustments"]), _yen(s["carried_in"]), _yen(s["net"]), s["state"],
+                ", ".join(f"{k} {n}" for k, n in kinds),
+            )
+        _wide().print(table)
+        figures = [c for c in r.changes.iter_rows(named=True) if c["change"] in ("figure", "gone")]
+        for c in figures:
+            out.print(f"  {c['settlement_id']}: {c['item']} {c['before_value']} → {c['after_value']}")
+        for c in r.changes.iter_rows(named=True):
+            if c["change"] in ("line_added", "line_removed"):
+                what = c["payment_id"] or (c["fee_month"] and f"{c['fee_month']:%Y-%m}") or ""
+                out.print(f"  {c['settlement_id']}: {c['change'].replace('_', ' ')} {c['item']} {what} "
+                          f"{c['after_value'] if c['change'] == 'line_added' else c['before_value']}")
+        cons = r.conservation
+        out.print("confirmed " + _yen(cons["confirmed"]) + " yen = " + ", ".join(
+            f"{k} {_yen(cons[k])}" for k in ("settled", "in_run", "waiting", "carried", "held", "refunded")))
+        if r.payout_dates:
+            for d in r.payout_dates:
+                out.print(f"payout file: {settings.out_dir / 'payouts' / payout_file_name(d)}")
+        if not r.check_ok:
+            for f in r.failures:
+                out.print(f"[bold red]check failed:[/] {f}", highlight=False)
+            out.print("[bold red]nothing was finalized[/]")
+            raise typer.Exit(1)
+
+    @app.command("clawback")
+    def clawback_cmd(
+        payment_id: str = typer.Argument(..., help="A payment in a finalized settlement."),
+        note: str = typer.Option(..., help="Why the money is taken back."),
+        as_of: str = typer.Option(None, help="Time of the decision (JST); default now."),
+        by: str = typer.Option(None, help="Who decides (default: the login name)."),
+    ) -> None:
+        """Take back a settled payment: a negative adjustment in the merchant's next settlement."""
+        from tasks.settle.adjust import record_clawback
+        from tasks.warehouse import open_warehouse
+
+        with open_warehouse().write() as con:
+            adj = record_clawback(con, payment_id, _as_of(as_of), by or getpass.getuser(), note)
+        out.print(f"claw-back {adj} recorded for payment {payment_id}; it goes into the next settlement")
