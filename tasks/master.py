@@ -216,9 +216,9 @@ def load_master(
             reasons = still_needed_reasons(con, frames)
         if reasons:
             raise MasterRejected(directory, reasons)
-        current = con.execute(
+        [current] = con.execute(
             "select load_id, sha256 from master_loads order by load_id desc limit 1"
-        ).fetchone()
+        ).fetchall() or [None]
         counts = {k: frames[k].height for k in ("merchants", "sites", "fee_plans")}
         if current is not None and current[1] == digest:
             return MasterLoadResult(current[0], False, digest, **counts)
@@ -308,8 +308,7 @@ def _kana_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
         try:
             converted = to_zengin(value)
         except ValueError as e:
-            reasons.append(MasterReason("merchants.csv", f"cannot be held by the Zengin character set: {e}",
-                                        line, "name_kana", value))
+            reasons.append(MasterReason("merchants.csv", str(e), line, "name_kana", value))
             continue
         if len(converted) > NAME_KANA_MAX:
             reasons.append(MasterReason(
@@ -377,3 +376,22 @@ def _sorted(reasons: list[MasterReason]) -> list[MasterReason]:
         return (order.get(r.file, 9), r.line_no or 0, pos.get(r.file, {}).get(r.field or "", -1), r.reason)
 
     return sorted(set(reasons), key=key)
+
+
+def current_master(con: duckdb.DuckDBPyConnection) -> tuple[dict | None, dict[str, pl.DataFrame]]:
+    """The current load (load_id, loaded_at, source, sha256) and its merchants (without
+    notify_secret), sites and fee plans, sorted by id; (None, {}) before the first load."""
+    [row] = con.execute(
+        "select load_id, loaded_at, source, sha256 from master_loads order by load_id desc limit 1"
+    ).fetchall() or [None]
+    if row is None:
+        return None, {}
+    load = dict(zip(("load_id", "loaded_at", "source", "sha256"), row, strict=True))
+    frames = {
+        "merchants": con.sql(
+            "select * exclude (notify_secret) from current_merchants order by merchant_id"
+        ).pl(),
+        "sites": con.sql("select * from current_sites order by site_id").pl(),
+        "fee_plans": con.sql("select * from current_fee_plans order by plan_id").pl(),
+    }
+    return load, frames

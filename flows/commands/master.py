@@ -1,0 +1,112 @@
+"""`konbini master …`: load the merchant master set, show the current one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tasks import clock
+from tasks.errors import KonbiniError
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _as_of(text: str | None):
+    if text is None:
+        return clock.now()
+    try:
+        return clock.parse_as_of(text)
+    except ValueError:
+        raise KonbiniError(
+            f"--as-of {text!r} is not a date or time (e.g. 2026-11-20 or 2026-11-20T07:00)"
+        ) from None
+
+
+def _masked(account_number: str) -> str:
+    return "*" * (len(account_number) - 3) + account_number[-3:]
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Merchant master data (加盟店マスタ): merchants, sites, fee plans.",
+                        no_args_is_help=True)
+    app.add_typer(group, name="master")
+
+    @group.command("load")
+    def load_cmd(
+        directory: Annotated[Path, typer.Argument(help="Folder of merchants.csv, sites.csv, fee_plans.csv")],
+        as_of: Annotated[str | None, typer.Option(help="Time of the load (default: now, JST).")] = None,
+    ) -> None:
+        """Validate the three files and load them whole as the new current master data.
+
+        A set with any error is rejected with every reason (exit code 2) and changes nothing.
+        """
+        from tasks.master import MasterRejected, load_master
+        from tasks.warehouse import open_warehouse
+
+        if not directory.is_dir():
+            raise KonbiniError(f"master folder {directory} does not exist or is not a folder")
+        when = _as_of(as_of)
+        warehouse = open_warehouse()
+        try:
+            result = load_master(warehouse, directory, when)
+        except MasterRejected as e:
+            title = f"master data in {directory} rejected: {len(e.reasons)} reason(s), nothing loaded"
+            table = Table(title=title)
+            for c in ("file", "line", "field", "value", "reason"):
+                table.add_column(c, overflow="fold")
+            for r in e.reasons:
+                table.add_row(r.file, "" if r.line_no is None else str(r.line_no), r.field or "",
+                              "" if r.value is None else r.value, r.reason)
+            Console(stderr=True, width=max(err.width, 160)).print(table)
+            raise typer.Exit(2) from None
+        if result.new_load:
+            warehouse.publish()
+            out.print(f"master load {result.load_id}: {result.merchants} merchants, {result.sites} sites, "
+                      f"{result.fee_plans} fee plans")
+        else:
+            out.print(f"unchanged: the set equals the current master load {result.load_id}; nothing loaded")
+
+    @group.command("show")
+    def show_cmd() -> None:
+        """Show the current merchants, sites and fee plans (no notification secrets)."""
+        from tasks.master import current_master
+        from tasks.warehouse import open_warehouse
+
+        with open_warehouse().read() as con:
+            load, frames = current_master(con)
+        if load is None:
+            raise KonbiniError("no master data loaded yet: run `konbini master load DIR`")
+        out.print(f"master load {load['load_id']} of {load['loaded_at']:%Y-%m-%d %H:%M:%S}"
+                  f" from {load['source']}")
+        m = frames["merchants"].with_columns(
+            (frames["merchants"]["notify_url"].is_not_null()).alias("notify"),
+        )
+        tables = {
+            "merchants": (m, ("merchant_id", "name", "name_kana", "status", "contract_start",
+                              "settlement_cycle", "fee_plan", "bank_code", "branch_code", "account_type",
+                              "account_number", "notify", "email")),
+            "sites": (frames["sites"], ("site_id", "merchant_id", "url", "chains", "status")),
+            "fee_plans": (frames["fee_plans"], tuple(frames["fee_plans"].columns)),
+        }
+        for title, (frame, columns) in tables.items():
+            table = Table(title=f"{title} ({frame.height})")
+            for c in columns:
+                table.add_column(c.replace("_", " "))
+            for row in frame.iter_rows(named=True):
+                cells = []
+                for c in columns:
+                    v = row[c]
+                    if c == "account_number":
+                        v = _masked(v)
+                    elif isinstance(v, list):
+                        v = "|".join(v)
+                    elif isinstance(v, bool):
+                        v = "yes" if v else ""
+                    cells.append("" if v is None else str(v))
+                table.add_row(*cells)
+            Console(width=max(out.width, 160)).print(table)
