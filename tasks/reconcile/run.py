@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from tasks.clock import naive_jst
+from tasks.errors import KonbiniError
 from tasks.reconcile.derive import derive, prelim_deadline, ts
 
 DERIVED = ("payments", "order_status", "exceptions")
@@ -33,6 +34,7 @@ class ReconcileResult:
     raised: dict[str, int] = field(default_factory=dict)  # by code, raised in the window
     cleared: dict[str, int] = field(default_factory=dict)
     notifications: int = 0
+    open_by_code: dict[str, int] = field(default_factory=dict)  # whole table
 
 
 def _scope_keys(con, as_of: datetime, merchant: str | None, since: datetime | None,
@@ -127,6 +129,11 @@ def reconcile(
     which gives the same rows as a full run; a full run when there is no such earlier run.
     """
     at = naive_jst(as_of)
+    known = "select 1 from orders where merchant_id = ? limit 1"
+    if merchant and con.execute(known, [merchant]).fetchone() is None:
+        raise KonbiniError(f"merchant {merchant!r}: no orders of this merchant to reconcile")
+    if since and until and since > until:
+        raise KonbiniError(f"--since {since:%Y-%m-%d %H:%M} is after --until {until:%Y-%m-%d %H:%M}")
     since_n = naive_jst(since) if since else None
     until_n = min(naive_jst(until), at) if until else None
     after_file_id = None
@@ -161,7 +168,9 @@ def reconcile(
     counts = {name: con.execute(f"select count(*) from {tmp}").fetchone()[0] for name, tmp in tables}
     status_counts = dict(con.execute(
         "select status, count(*) from order_status group by status order by status").fetchall())
-    (open_n,) = con.execute("select count(*) from exceptions where state = 'open'").fetchone()
+    open_by_code = dict(con.execute(
+        "select code, count(*) from exceptions where state = 'open' group by code order by code").fetchall())
+    open_n = sum(open_by_code.values())
     (run_id,) = con.execute("select coalesce(max(run_id), 0) + 1 from reconcile_runs").fetchone()
     (max_file_id,) = con.execute("select coalesce(max(file_id), 0) from inbound_files").fetchone()
     con.execute(
@@ -175,7 +184,7 @@ def reconcile(
     notifications = _enqueue(con, as_of)
     return ReconcileResult(run_id, as_of, scope, counts["orders"],
                            counts["payments"], counts["exceptions"], open_n, status_counts,
-                           raised, cleared, notifications)
+                           raised, cleared, notifications, open_by_code)
 
 
 def _enqueue(con, as_of: datetime) -> int:
