@@ -1,0 +1,142 @@
+"""`konbini ingest` (pull the inbox by hand), `konbini files` (what came in, with reasons),
+`konbini sequences` (file sequence numbers and open gaps)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tasks import clock
+from tasks.errors import KonbiniError
+
+out = Console()
+STATES = ("accepted", "quarantined")
+
+
+def _as_of(text: str | None):
+    if text is None:
+        return clock.now()
+    try:
+        return clock.parse_as_of(text)
+    except ValueError:
+        raise KonbiniError(
+            f"--as-of {text!r} is not a date or time (e.g. 2026-11-20 or 2026-11-20T07:00)"
+        ) from None
+
+
+def _reasons(reasons) -> str:
+    return "\n".join(str(r) for r in reasons)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ingest")
+    def ingest_cmd(
+        path: Annotated[
+            str | None,
+            typer.Argument(help="Inbox to pull instead of the configured one: a folder or an sftp:// URL."),
+        ] = None,
+        as_of: Annotated[str | None, typer.Option(help="Time of the pull (default: now, JST).")] = None,
+    ) -> None:
+        """Pull everything waiting in the inbox now: orders, cancellations and the chains' files.
+
+        Exit code 1 when a file was quarantined or a name was rejected, 2 on an error.
+        """
+        from tasks.ingest import pull
+        from tasks.settings import get_settings
+        from tasks.warehouse import open_warehouse
+
+        when = _as_of(as_of)
+        if path is not None and "://" not in path and not Path(path).is_dir():
+            raise KonbiniError(f"inbox folder {path} does not exist or is not a folder")
+        settings = get_settings()
+        warehouse = open_warehouse(settings)
+        outcomes = pull(warehouse, when, settings, path, retry_delays=(1.0, 5.0))
+        if any(o.state in STATES for o in outcomes):
+            warehouse.publish()
+        table = Table(title=f"inbox pulled as of {when:%Y-%m-%d %H:%M} JST: {len(outcomes)} file(s)")
+        for c in ("file", "kind", "state", "counts", "reasons"):
+            table.add_column(c, overflow="fold")
+        for o in outcomes:
+            counts = ", ".join(f"{k} {v}" for k, v in o.counts.items())
+            table.add_row(o.name, o.kind, o.state, counts, _reasons(o.reasons[:20]))
+        out.print(table)
+        if any(o.state in ("quarantined", "rejected_name") for o in outcomes):
+            raise typer.Exit(1)
+
+    @app.command("files")
+    def files_cmd(
+        state: Annotated[
+            str | None, typer.Option(help="Only files in this state: accepted or quarantined.")
+        ] = None,
+        kind: Annotated[
+            str | None, typer.Option(help="Only this kind, e.g. SEJ_01, FM_K, CVS, ORDERS.")
+        ] = None,
+        limit: Annotated[int, typer.Option(help="Most recent files shown.")] = 50,
+    ) -> None:
+        """List the files taken from the inbox, newest first, with their state and every reason."""
+        from tasks.warehouse import open_warehouse
+
+        if state is not None and state not in STATES:
+            raise KonbiniError(f"--state {state!r} is not one of {', '.join(STATES)}")
+        with open_warehouse().read() as con:
+            rows = con.execute(
+                """select f.file_id, f.folder || '/' || f.name, f.kind, f.sequence_no, f.created_at,
+                          f.received_at, f.state,
+                          (select count(*) from feed_records r where r.file_id = f.file_id) as records,
+                          (select string_agg(
+                              coalesce('line ' || j.line_no || ', ', '') || coalesce(j.field || ' ', '')
+                              || coalesce('= ''' || j.value || ''' ', '') || ': ' || j.reason, chr(10)
+                              order by j.line_no nulls first)
+                           from rejections j where j.file_id = f.file_id) as reasons
+                   from inbound_files f
+                   where ($state is null or f.state = $state) and ($kind is null or f.kind = $kind)
+                   order by f.file_id desc limit $limit""",
+                {"state": state, "kind": kind, "limit": limit},
+            ).fetchall()
+        table = Table(title=f"{len(rows)} file(s)" + (f" {state}" if state else ""))
+        for c in ("id", "file", "kind", "seq", "created", "received", "state", "records", "reasons"):
+            table.add_column(c, overflow="fold")
+        for fid, name, k, seq, created, received, st, records, reasons in rows:
+            table.add_row(
+                str(fid),
+                name,
+                k,
+                f"{seq:06d}",
+                f"{created:%Y-%m-%d %H:%M:%S}",
+                f"{received:%Y-%m-%d %H:%M}",
+                st,
+                str(records),
+                reasons or "",
+            )
+        out.print(table)
+
+    @app.command("sequences")
+    def sequences_cmd(
+        as_of: Annotated[str | None, typer.Option(help="Gaps as of this time (default: now, JST).")] = None,
+    ) -> None:
+        """Last accepted sequence number per file sequence, and every open gap."""
+        from tasks.feeds import sequence_gaps
+        from tasks.warehouse import open_warehouse
+
+        when = _as_of(as_of)
+        with open_warehouse().read() as con:
+            seqs = con.execute(
+                "select kind, last_sequence_no, accepted_files from feed_sequences order by kind"
+            ).fetchall()
+            gaps = sequence_gaps(con, when)
+        table = Table(title="file sequences")
+        for c in ("sequence", "last accepted", "accepted files"):
+            table.add_column(c)
+        for k, last, n in seqs:
+            table.add_row(k, f"{last:06d}", str(n))
+        out.print(table)
+        gap_table = Table(title=f"open gaps as of {when:%Y-%m-%d %H:%M} JST: {gaps.height}")
+        for c in ("sequence", "missing", "higher first accepted", "alert from"):
+            gap_table.add_column(c)
+        for k, seq, seen, alert in gaps.iter_rows():
+            gap_table.add_row(k, f"{seq:06d}", f"{seen:%Y-%m-%d %H:%M}", f"{alert:%Y-%m-%d %H:%M}")
+        out.print(gap_table)
