@@ -1,0 +1,156 @@
+"""Benchmark: enqueue and deliver N notifications to a local HTTP server.
+
+    .venv/bin/python -m bench.notify.delivery [--events 10000] [--concurrency 50 100]
+
+The receiving server is a minimal asyncio HTTP/1.1 server (keep-alive, checks every signature) in its
+own process, so the figures are of our side: claim (DuckDB), send (httpx in threads), record
+(DuckDB). Results go to docs/benchmarks.md (## Notifications).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import multiprocessing as mp
+import socket
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from tasks.clock import JST
+from tasks.notify import delivery
+from tasks.notify.outbox import enqueue_events
+from tasks.warehouse import Warehouse
+
+SECRET = "bench-" + "e" * 40
+AS_OF = datetime(2026, 11, 4, 12, 0, tzinfo=JST)
+
+
+def _serve(port: int, ready, counter) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                headers = {}
+                for line in head.decode("latin-1").split("\r\n")[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip().lower()] = v.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                ts = headers["konbini-timestamp"]
+                mac = hmac.new(SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+                ok = hmac.compare_digest("v1=" + mac, headers["konbini-signature"])
+                with counter.get_lock():
+                    counter.value += 1 if ok else 0
+                status = b"200 OK" if ok else b"401 Unauthorized"
+                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _facts(warehouse: Warehouse, url: str, n: int) -> float:
+    """N orders of 10 merchants with one 01 each; returns the seconds enqueue_events took."""
+    with warehouse.write() as con:
+        con.execute("insert into master_loads values (1, timestamp '2026-11-01 00:00', 'bench', 'x')")
+        con.execute(
+            """insert into merchants select 1, 'M' || lpad(i::varchar, 6, '0'), 'n', 'ﾅ', 'active',
+                   date '2026-01-01', 1, 'P1', '0005', '001', '1', '1234567', ?, ?, 'x@example.jp'
+               from range(10) t(i)""",
+            [url, SECRET],
+        )
+        con.execute(
+            """insert into orders select 'M' || lpad((i % 10)::varchar, 6, '0'), 'S000001', 'O-' || i,
+                   'seven', lpad(i::varchar, 13, '0'), 1000 + i % 5000, 'taxable', 0,
+                   timestamp '2026-11-02 10:00',
+                   date '2026-11-09', 1, i + 1, timestamp '2026-11-02 10:00'
+               from range(?) t(i)""",
+            [n],
+        )
+        con.execute(
+            """insert into feed_records select 1, i + 1, 'SEJ', 'seven', '01', lpad(i::varchar, 13, '0'),
+                   date '2026-11-03', '091500', '0001234', 1000 + i % 5000, false,
+                   null, null, null, null, null,
+                   timestamp '2026-11-03 10:00', timestamp '2026-11-03 10:00',
+                   md5(concat_ws('|', 'seven', lpad(i::varchar, 13, '0'), '2026-11-03', '091500', '0001234',
+                                 (1000 + i % 5000)::varchar, '01')),
+                   md5(concat_ws('|', 'seven', lpad(i::varchar, 13, '0'), '2026-11-03', '091500', '0001234',
+                                 (1000 + i % 5000)::varchar))
+               from range(?) t(i)""",
+            [n],
+        )
+        t = time.perf_counter()
+        inserted = enqueue_events(con, AS_OF)
+        elapsed = time.perf_counter() - t
+        assert inserted == n, inserted
+    return elapsed
+
+
+def run(n: int, concurrency: int, port: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        warehouse = Warehouse(Path(tmp) / "warehouse.duckdb")
+        enqueue_s = _facts(warehouse, f"http://127.0.0.1:{port}/hook", n)
+        t0 = time.perf_counter()
+        with warehouse.write() as con:
+            chains = delivery.claim(con, AS_OF, True, limit=n)
+        t1 = time.perf_counter()
+        results = delivery.send(chains, AS_OF, 10.0, concurrency)
+        t2 = time.perf_counter()
+        with warehouse.write() as con:
+            summary = delivery.record(con, chains, results, AS_OF)
+            (left,) = con.execute(
+                "select count(*) from notification_outbox where state <> 'delivered'"
+            ).fetchone()
+        t3 = time.perf_counter()
+        assert summary["delivered"] == n and left == 0, (summary, left)
+    return {
+        "events": n, "concurrency": concurrency, "enqueue_s": enqueue_s, "claim_s": t1 - t0,
+        "send_s": t2 - t1, "record_s": t3 - t2, "total_s": t3 - t0, "per_s": n / (t3 - t0),
+        "send_per_s": n / (t2 - t1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=10_000)
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    args = ap.parse_args()
+    port = _free_port()
+    ready, counter = mp.Event(), mp.Value("q", 0)
+    server = mp.Process(target=_serve, args=(port, ready, counter), daemon=True)
+    server.start()
+    ready.wait(10)
+    try:
+        print("events  concurrency  enqueue s  claim s  send s  record s  total s  deliveries/s (send only)")
+        for c in args.concurrency:
+            r = run(args.events, c, port)
+            print(f"{r['events']:>6}  {r['concurrency']:>11}  {r['enqueue_s']:>9.2f}  {r['claim_s']:>7.2f}"
+                  f"  {r['send_s']:>6.2f}  {r['record_s']:>8.2f}  {r['total_s']:>7.2f}"
+                  f"  {r['per_s']:>8.0f} ({r['send_per_s']:.0f})")
+        print(f"server verified {counter.value} signatures")
+    finally:
+        server.terminate()
+        server.join()
+
+
+if __name__ == "__main__":
+    main()
