@@ -47,3 +47,18 @@ create table notification_replays (
     requested_at  timestamp not null,
     requested_by  varchar not null
 );
+
+-- ---------------------------------------------------------------- views for analysts and operations
+
+create view v_notifications as
+select event_id, type, merchant_id, order_id, chain, amount, paid_at, store_code, happened_at,
+       created_at, state, attempts, next_attempt_at, delivered_at, dead_at, last_status_code, last_error,
+       date_diff('second', created_at, delivered_at) as seconds_to_deliver
+from notification_outbox;
+
+-- What operations should look at: dead-lettered events and events whose last attempt failed.
+create view v_notification_failures as
+select event_id, type, merchant_id, order_id, created_at, state, attempts, next_attempt_at, dead_at,
+       last_status_code, last_error
+from notification_outbox
+where state = 'dead' or (state = 'pending' and attempts > 0);

@@ -136,6 +136,8 @@ def test_backoff_doubles_up_to_an_hour_and_72_hours_dead_letters(facts, hook, wa
     assert at == T0 + timedelta(hours=72, minutes=30)  # the first failure past 72 h is the last
     assert attempts == len(hook.received) == len(waits) + 2
     assert deliver(warehouse, at + timedelta(days=1))["attempted"] == 0
+    failures = facts.con.execute("select state, attempts, last_status_code from v_notification_failures")
+    assert failures.fetchall() == [("dead", attempts, 503)]
     # replay: the same event id again, with a fresh window
     hook.default = 200
     with warehouse.write() as con:
@@ -143,6 +145,7 @@ def test_backoff_doubles_up_to_an_hour_and_72_hours_dead_letters(facts, hook, wa
     assert deliver(warehouse, at + timedelta(days=1))["delivered"] == 1
     assert {r.headers["Konbini-Event-Id"] for r in hook.received} == {event_id}
     assert facts.con.execute("select count(*) from notification_replays").fetchone() == (1,)
+    assert facts.con.execute("select count(*) from v_notification_failures").fetchone() == (0,)
 
 
 def test_events_of_one_order_are_delivered_in_order(facts, hook, warehouse):
