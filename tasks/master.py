@@ -64,43 +64,59 @@ def read_csv(content: bytes, required: tuple[str, ...]) -> CsvTable:
     except UnicodeDecodeError as e:
         line = content[: e.start].count(b"\n") + 1
         return CsvTable(None, [Reason(f"not UTF-8: byte 0x{content[e.start]:02X} at offset {e.start}", line)])
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    columns: dict[str, list[str]] = {name: [] for name in required}
-    lines: list[int] = []
-    row_reasons: list[Reason] = []
+    physical = io.StringIO(text.removeprefix("\ufeff"), newline="").readlines()
     try:
-        header = next(reader, None)
-        if not header:
-            return CsvTable(None, [Reason("no header row", 1)])
-        missing = [c for c in required if c not in header]
-        doubled = sorted({c for c in header if header.count(c) > 1})
-        reasons = [Reason(f"required column {c!r} is missing from the header", 1, c) for c in missing]
-        reasons += [Reason(f"column {c!r} appears more than once in the header", 1, c) for c in doubled]
-        if reasons:
-            return CsvTable(None, reasons)
-        positions = [(name, header.index(name)) for name in required]
-        width = len(header)
-        while True:
-            start = reader.line_num + 1
-            row = next(reader, None)
-            if row is None:
-                break
-            if not row:
-                continue
-            if len(row) != width:
-                row_reasons.append(Reason(f"row has {len(row)} fields; the header has {width}", start))
-                continue
-            lines.append(start)
-            for name, pos in positions:
-                columns[name].append(row[pos])
+        records, starts = _records(physical)
     except csv.Error as e:
-        return CsvTable(None, [Reason(f"not a readable CSV: {e}", reader.line_num)])
+        return CsvTable(None, [Reason(f"not a readable CSV: {e}", getattr(e, "line_no", None))])
+    if not records or not records[0]:
+        return CsvTable(None, [Reason("no header row", 1)])
+    header = records[0]
+    missing = [c for c in required if c not in header]
+    doubled = sorted({c for c in header if header.count(c) > 1})
+    reasons = [Reason(f"required column {c!r} is missing from the header", 1, c) for c in missing]
+    reasons += [Reason(f"column {c!r} appears more than once in the header", 1, c) for c in doubled]
+    if reasons:
+        return CsvTable(None, reasons)
+    width = len(header)
+    lines: list[int] = []
+    good: list[list[str]] = []
+    row_reasons: list[Reason] = []
+    for start, row in zip(starts[1:], records[1:], strict=True):
+        if not row:
+            continue
+        if len(row) != width:
+            row_reasons.append(Reason(f"row has {len(row)} fields; the header has {width}", start))
+            continue
+        lines.append(start)
+        good.append(row)
+    columns = list(zip(*good, strict=True)) if good else [()] * width
     frame = pl.DataFrame(
         {LINE: pl.Series(lines, dtype=pl.Int64)}
-        | {name: pl.Series(values, dtype=pl.String) for name, values in columns.items()}
+        | {name: pl.Series(columns[header.index(name)], dtype=pl.String) for name in required}
     )
     return CsvTable(frame, [], row_reasons)
+
+
+def _records(physical: list[str]) -> tuple[list[list[str]], list[int]]:
+    """CSV records and the line each starts on. Fast when no quoted field spans lines (then
+    record i is line i + 1); otherwise the reader is followed line by line."""
+    records = list(csv.reader(physical, strict=True)) if physical else []
+    if len(records) == len(physical):
+        return records, list(range(1, len(records) + 1))
+    reader = csv.reader(physical, strict=True)
+    records, starts = [], []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader, None)
+        except csv.Error as e:
+            e.line_no = start  # type: ignore[attr-defined]
+            raise
+        if row is None:
+            return records, starts
+        records.append(row)
+        starts.append(start)
 
 
 # ------------------------------------------------------------------------------------ master load

@@ -36,8 +36,18 @@ def test_sample_orders_all_load(con, ingest, settings):
         " due_date::varchar, file_id, line_no from orders"
         " where merchant_id = 'M000001' and order_id = 'A-1002'"
     ).fetchone()
-    assert row == ("S000001", "seven", "1000000000002", 54000, "taxable", 4909, "2026-11-02 10:00:00",
-                   "2026-11-09", out.file_id, 3)
+    assert row == (
+        "S000001",
+        "seven",
+        "1000000000002",
+        54000,
+        "taxable",
+        4909,
+        "2026-11-02 10:00:00",
+        "2026-11-09",
+        out.file_id,
+        3,
+    )
     assert con.execute("select state from inbound_files").fetchall() == [("accepted",)]
     assert not rejection_report_path(settings, SAMPLE_ORDERS.name).exists()
 
@@ -86,8 +96,10 @@ def test_redelivered_identical_rows_change_nothing(con, ingest):
     # Same rows in another file (another name), fields quoted and columns in another order.
     df = pl.read_csv(SAMPLE_ORDERS, infer_schema=False)
     cols = list(reversed(df.columns))
-    text = ",".join(cols) + "\n" + "\n".join(
-        ",".join(f'"{v}"' for v in row) for row in df.select(cols).iter_rows()
+    text = (
+        ",".join(cols)
+        + "\n"
+        + "\n".join(",".join(f'"{v}"' for v in row) for row in df.select(cols).iter_rows())
     )
     redelivered = InboundFile(parse_name("orders", "ORDERS_20261103100000_000002.csv"), text.encode())
     out = ingest(ingest_orders_file, redelivered)
@@ -135,14 +147,17 @@ def test_a_rejected_row_does_not_take_its_key_or_reference(con, ingest):
     out = ingest(ingest_orders_file, orders_file(lines))
     assert out.counts == {"orders": 2, "identical": 0, "rejected_rows": 2}
     assert sorted(con.execute("select order_id, payment_reference from orders").fetchall()) == [
-        ("T-1", "1000000000101"), ("T-3", "1000000000102")]
+        ("T-1", "1000000000101"),
+        ("T-3", "1000000000102"),
+    ]
 
 
 def test_references_are_never_reused(con, ingest):
     ingest(ingest_orders_file, _file(SAMPLE_ORDERS))
     # another merchant's order, another chain: same digits are fine; same chain: reuse
-    other_chain = order_line("B-9", merchant="M000002", site="S000002", chain="famima",
-                             reference="100000000001", due="2026-11-09")
+    other_chain = order_line(
+        "B-9", merchant="M000002", site="S000002", chain="famima", reference="100000000001", due="2026-11-09"
+    )
     reuse = order_line("B-8", merchant="M000002", site="S000002", reference="1000000000001")
     out = ingest(ingest_orders_file, orders_file([other_chain, reuse], seq=2))
     assert out.counts["orders"] == 1
@@ -157,7 +172,7 @@ def test_form_of_every_field(con, ingest, settings):
         order_line("T 3"),
         order_line("T-4", chain="circlek"),
         order_line("T-5", reference="10000000001a5"),
-        order_line("T-6", amount="\"1,000\""),
+        order_line("T-6", amount='"1,000"'),
         order_line("T-7", tax_mode="exempt"),
         order_line("T-8", tax="-1"),
         order_line("T-9", ordered_at="2026-11-02 10:00:00"),
@@ -172,9 +187,20 @@ def test_form_of_every_field(con, ingest, settings):
     assert out.counts == {"orders": 0, "identical": 0, "rejected_rows": 15}
     rows = _rejections(con, out.file_id)
     assert [(r[0], r[1]) for r in rows] == [
-        (2, "merchant_id"), (3, "site_id"), (4, "order_id"), (5, "chain"), (6, "payment_reference"),
-        (7, "amount"), (8, "tax_mode"), (9, "tax_amount"), (10, "ordered_at"), (11, "ordered_at"),
-        (12, "due_date"), (13, "customer_name_kana"), (14, "customer_phone"), (15, "customer_email"),
+        (2, "merchant_id"),
+        (3, "site_id"),
+        (4, "order_id"),
+        (5, "chain"),
+        (6, "payment_reference"),
+        (7, "amount"),
+        (8, "tax_mode"),
+        (9, "tax_amount"),
+        (10, "ordered_at"),
+        (11, "ordered_at"),
+        (12, "due_date"),
+        (13, "customer_name_kana"),
+        (14, "customer_phone"),
+        (15, "customer_email"),
         (16, "customer_name_kana"),
     ]
     personal = [r for r in rows if r[1].startswith("customer_")]
@@ -216,12 +242,18 @@ def test_amount_tax_and_due_date_limits(con, ingest):
     assert out.counts == {"orders": 8, "identical": 0, "rejected_rows": 7}
     rows = _rejections(con, out.file_id)
     assert [(r[0], r[1]) for r in rows] == [
-        (10, "amount"), (10, "tax_amount"),  # amount 0 leaves no room for tax either
-        (11, "tax_amount"), (12, "tax_amount"), (13, "due_date"), (14, "due_date"), (15, "due_date"),
+        (10, "amount"),
+        (10, "tax_amount"),  # amount 0 leaves no room for tax either
+        (11, "tax_amount"),
+        (12, "tax_amount"),
+        (13, "due_date"),
+        (14, "due_date"),
+        (15, "due_date"),
         (16, "payment_reference"),
     ]
     assert con.execute("select ordered_at::varchar from orders where order_id = 'G-7'").fetchone() == (
-        "2026-11-02 01:00:00",)
+        "2026-11-02 01:00:00",
+    )
     email = con.execute("select customer_email from order_customers where order_id = 'G-8'").fetchone()
     assert email == (None,)
 
@@ -279,3 +311,17 @@ def test_bom_and_crlf_are_read(con, ingest):
     f = InboundFile(parse_name("orders", "ORDERS_20261102103000_000001.csv"), text)
     out = ingest(ingest_orders_file, f)
     assert out.counts["orders"] == 1
+
+
+def test_line_numbers_follow_quoted_line_breaks(con, ingest):
+    lines = [
+        order_line("T-1"),
+        order_line('"T\n2"', reference="1000000000102"),  # one record over lines 3 and 4
+        order_line("T-3", reference="1000000000103", amount="0", tax="0"),
+    ]
+    out = ingest(ingest_orders_file, orders_file(lines))
+    assert [(r[0], r[1]) for r in _rejections(con, out.file_id)] == [
+        (3, "order_id"),
+        (5, "amount"),
+        (5, "tax_amount"),
+    ]
