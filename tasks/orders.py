@@ -323,12 +323,13 @@ def _rejection_rows(
     """One row per reason: line, merchant_id, order_id, field, value (never personal data), reason;
     sorted by line, then the field's column position, then reason (deterministic)."""
     public = [c for c in columns if c not in PERSONAL_COLUMNS]
-    values = raw.unpivot(index=ROW, on=public, variable_name="field", value_name="value")
+    rejected_rows = raw.filter(pl.col(ROW).is_in(reasons[ROW].implode()))
+    values = rejected_rows.unpivot(index=ROW, on=public, variable_name="field", value_name="value")
     order = pl.DataFrame({"field": list(columns), "field_pos": list(range(len(columns)))})
     rows = (
         reasons.unique()
         .join(values, on=[ROW, "field"], how="left")
-        .join(raw.select(ROW, LINE, "merchant_id", "order_id"), on=ROW, how="left")
+        .join(rejected_rows.select(ROW, LINE, "merchant_id", "order_id"), on=ROW, how="left")
         .drop(ROW)
     )
     unsplit = pl.DataFrame(
