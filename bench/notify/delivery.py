@@ -105,6 +105,19 @@ def _facts(warehouse: Warehouse, url: str, n: int) -> float:
     return elapsed
 
 
+def enqueue_cost(n: int) -> tuple[float, float]:
+    """Seconds of the first enqueue of N facts, and of a rerun that finds nothing new (the steady
+    cost each reconciliation pays)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        warehouse = Warehouse(Path(tmp) / "warehouse.duckdb")
+        first = _facts(warehouse, "https://merchant.example/hook", n)
+        with warehouse.write() as con:
+            t = time.perf_counter()
+            assert enqueue_events(con, AS_OF) == 0
+            again = time.perf_counter() - t
+    return first, again
+
+
 def run(n: int, concurrency: int, port: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(Path(tmp) / "warehouse.duckdb")
@@ -133,7 +146,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=10_000)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--enqueue", type=int, nargs="*", default=[100_000, 1_000_000],
+                    help="fact counts for the enqueue measurement")
     args = ap.parse_args()
+    for n in args.enqueue:
+        first, again = enqueue_cost(n)
+        print(f"enqueue {n} facts: first {first:.2f} s, rerun with nothing new {again:.2f} s")
     port = _free_port()
     ready, counter = mp.Event(), mp.Value("q", 0)
     server = mp.Process(target=_serve, args=(port, ready, counter), daemon=True)

@@ -7,7 +7,8 @@ same facts finds the same ids and inserts nothing twice.
 Events (rules.md): `payment.preliminary` (a 01), `payment.confirmed` (a 02), `payment.cancelled`
 (a 03) of a payment whose reference is an order of its own chain, and `order.expired` (the order's
 derived status is `expired`). Only merchants that have a `notify_url` in the current master data,
-and only facts that became known since the merchant first had one (no flood of history).
+and only facts that became known since it has had one without interruption (no flood of history
+when a merchant starts receiving notifications, nor of what happened while it had none).
 """
 
 from __future__ import annotations
@@ -46,9 +47,15 @@ _EXPIRED_FACTS = """
         o.merchant_id || '|' || o.order_id                         as subject,
         o.merchant_id, o.order_id, o.chain, null::varchar          as payment_id, o.amount,
         null::timestamp as paid_at, null::varchar                  as store_code,
-        greatest((o.due_date + 1)::timestamp, o.ingested_at)       as happened_at
+        -- the order became expired at the day after its due date, or later when a void (03) ingested
+        -- after that took its payment away
+        greatest((o.due_date + 1)::timestamp, o.ingested_at, v.voided_at) as happened_at
     from order_status s
     join orders o using (merchant_id, order_id)
+    left join (
+        select chain, reference, max(first_ingested_at) as voided_at from payment_events
+        where kind = '03' and first_ingested_at <= $as_of group by chain, reference
+    ) v on v.chain = o.chain and v.reference = o.payment_reference
     where s.status = 'expired' and (o.due_date + 1)::timestamp <= $as_of
 """
 
@@ -56,12 +63,19 @@ _ENQUEUE = """
 insert into notification_outbox (event_id, type, subject, merchant_id, order_id, chain, payment_id,
     amount, paid_at, store_code, happened_at, created_at, state, window_start, attempts, next_attempt_at)
 with notify_since as (
-    -- since when each merchant (with a notify_url now) has had one: its first such master load
-    select m.merchant_id, min(l.loaded_at) as since
-    from merchants m join master_loads l using (load_id)
-    where coalesce(m.notify_url, '') <> '' and l.loaded_at <= $as_of
-      and m.merchant_id in (select merchant_id from current_merchants where coalesce(notify_url, '') <> '')
-    group by m.merchant_id
+    -- since when each merchant with a notify_url now has had one without interruption: the first
+    -- load of the current run of master loads in which it has one
+    select c.merchant_id, min(l.loaded_at) as since
+    from current_merchants c
+    join merchants m on m.merchant_id = c.merchant_id and coalesce(m.notify_url, '') <> ''
+    join master_loads l on l.load_id = m.load_id
+    where coalesce(c.notify_url, '') <> ''
+      and l.load_id > coalesce((
+          select max(l2.load_id) from master_loads l2
+          where not exists (select 1 from merchants m2 where m2.load_id = l2.load_id
+                              and m2.merchant_id = c.merchant_id and coalesce(m2.notify_url, '') <> '')
+      ), 0)
+    group by c.merchant_id
 ),
 facts as ({facts}),
 events as (

@@ -78,6 +78,13 @@ def test_history_before_the_merchant_had_a_notify_url_is_not_sent(facts):
     facts.master(jst(2026, 11, 7), {"M000001": (None, None)})
     facts.record("seven", "02", "1000000000002", jst(2026, 11, 5, 9), "0001234", 3980, jst(2026, 11, 9, 6))
     assert enqueue_events(facts.con, jst(2026, 11, 10)) == 0
+    # … and back: what happened while it had none is not sent, what happens from now on is
+    facts.master(jst(2026, 11, 11), {"M000001": (URL, SECRET)})
+    assert enqueue_events(facts.con, jst(2026, 11, 12)) == 0
+    facts.record("seven", "02", "1000000000001", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 12, 6))
+    assert enqueue_events(facts.con, jst(2026, 11, 13)) == 1
+    got = [(e[0], e[2]) for e in events(facts.con)]
+    assert got == [("payment.confirmed", "A-1"), ("payment.preliminary", "A-2")]
 
 
 def test_order_expired_from_the_reconciliation_in_its_transaction(facts):
@@ -114,3 +121,28 @@ def test_the_outbox_holds_no_personal_data(facts):
         "select column_name from information_schema.columns where table_name like 'notification_%'"
     ).fetchall()}
     assert not {c for c in cols if "customer" in c or "phone" in c or "email" in c or "name" in c}
+
+
+def test_an_order_expired_by_a_late_void_expires_after_the_void(facts):
+    from tasks.reconcile.run import reconcile
+
+    facts.master(jst(2026, 11, 1), {"M000001": (URL, SECRET)})
+    facts.order("M000001", "A-1", "famima", "300000000004", 12800, date(2026, 11, 9), jst(2026, 11, 2, 10))
+    paid = jst(2026, 11, 4, 11)
+    facts.record("famima", "01", "300000000004", paid, "012345", 12800, jst(2026, 11, 4, 12))
+    facts.record("famima", "03", "300000000004", paid, "012345", 12800, jst(2026, 11, 12, 9))
+    con = facts.con
+    con.execute("begin")
+    assert reconcile(con, jst(2026, 11, 10)).notifications == 1  # paid: only the 速報
+    con.execute("commit")
+    con.execute("begin")
+    assert reconcile(con, jst(2026, 11, 12, 10)).notifications == 2
+    con.execute("commit")
+    from tasks.notify.delivery import ORDER_KEY  # the order of delivery
+
+    got = con.execute(f"select type, happened_at from notification_outbox order by {ORDER_KEY}").fetchall()
+    assert got == [
+        ("payment.preliminary", datetime(2026, 11, 4, 12)),
+        ("payment.cancelled", datetime(2026, 11, 12, 9)),
+        ("order.expired", datetime(2026, 11, 12, 9)),
+    ]
