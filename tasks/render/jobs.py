@@ -2,7 +2,9 @@
 
 Gathering (reading the warehouse) happens in the calling process; a `ReportJob` carries only plain
 data, so it can be rendered in another process. WeasyPrint is CPU bound and not thread-parallel,
-hence a process pool (spawned, not forked: the parent holds DuckDB and Prefect threads).
+hence a process pool (spawned, not forked: the parent holds DuckDB and Prefect threads). A script
+that calls `render_many(workers > 1)` must guard its entry point with `if __name__ == "__main__":`
+(spawned workers import the main module); the CLI, Prefect and pytest already do.
 """
 
 from __future__ import annotations
