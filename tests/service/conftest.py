@@ -46,6 +46,7 @@ def prefect_server(tmp_path_factory):
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",  # create scheduled runs promptly
     }
     env.pop("PREFECT_API_URL", None)
     log = open(home / "server.log", "wb")
@@ -70,6 +71,24 @@ def prefect_server(tmp_path_factory):
     finally:
         stop(proc)
         log.close()
+
+
+@pytest.fixture
+def spawn(tmp_path):
+    """Start a subprocess in its own process group, logged to a file; stopped at teardown."""
+    procs: list[subprocess.Popen] = []
+
+    def _spawn(args: list[str], env: dict[str, str], name: str = "proc") -> subprocess.Popen:
+        log = open(tmp_path / f"{name}.{len(procs)}.log", "wb")
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc.log_path = Path(log.name)  # type: ignore[attr-defined]
+        log.close()
+        procs.append(proc)
+        return proc
+
+    yield _spawn
+    for proc in procs:
+        stop(proc)
 
 
 @pytest.fixture

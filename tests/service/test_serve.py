@@ -1,0 +1,105 @@
+"""`konbini serve` against a real Prefect server: deployments, schedules, a run, a retried failure."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from flows import serve
+
+KONBINI = str(Path(sys.executable).parent / "konbini")
+
+
+def _api(url: str, method: str, path: str, body=None):
+    """One API call; retried while the server answers 503 (busy SQLite), as Prefect's client does."""
+    for attempt in range(20):
+        r = httpx.request(method, f"{url}{path}", json=body, timeout=30)
+        if r.status_code not in (429, 503):
+            break
+        time.sleep(min(0.5 * 2**attempt, 5))
+    r.raise_for_status()
+    return r.json() if r.content else None
+
+
+def _deployments(url: str) -> dict[str, dict]:
+    found = _api(url, "POST", "/deployments/filter", {"deployments": {"tags": {"all_": ["konbini"]}}})
+    return {d["name"]: d for d in found}
+
+
+def _wait_final(url: str, run_id: str, timeout_s: float = 120) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run = _api(url, "GET", f"/flow_runs/{run_id}")
+        if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"flow run {run_id} not finished after {timeout_s} s: {run['state']}")
+
+
+def test_serve_registers_every_deployment_with_its_tokyo_schedule_and_runs_them(
+    prefect_server, service_env, spawn, data_dir
+):
+    expected = serve.available()
+    assert expected, "no flow of the schedule exists yet"
+    proc = spawn([KONBINI, "serve"], service_env, "serve")
+
+    deadline = time.monotonic() + 120
+    while len(found := _deployments(prefect_server)) < len(expected):
+        assert proc.poll() is None, proc.log_path.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"only {sorted(found)} registered"
+        time.sleep(0.5)
+
+    for s in expected:
+        d = found[s.name]
+        assert [(x["schedule"]["cron"], x["schedule"]["timezone"]) for x in d["schedules"]] == [
+            (c, "Asia/Tokyo") for c in s.crons
+        ], s.name
+        assert all(x["active"] for x in d["schedules"]), s.name
+        assert d["paused"] is False
+        assert d["global_concurrency_limit"]["limit"] == 1
+        assert d["concurrency_options"]["collision_strategy"] == s.on_collision.value
+        assert d["entrypoint"] == s.flow.replace(":", ".")
+        assert d["parameters"] == s.parameters
+
+    # The scheduler creates the upcoming runs in Japan time (e.g. settlement at 07:00 JST = 22:00 UTC).
+    settle = found.get("settle")
+    if settle:
+        deadline = time.monotonic() + 60
+        query = {"flow_runs": {
+            "deployment_id": {"any_": [settle["id"]]}, "state": {"type": {"any_": ["SCHEDULED"]}},
+        }}
+        while not (runs := _api(prefect_server, "POST", "/flow_runs/filter", query)):
+            assert time.monotonic() < deadline, "the scheduler created no settle run"
+            time.sleep(1)
+        assert {r["expected_start_time"][11:19] for r in runs} == {"22:00:00"}
+
+    # Pause the schedules (as the UI's toggle does) so no scheduled run competes with the runs below.
+    for d in found.values():
+        _api(prefect_server, "PATCH", f"/deployments/{d['id']}", {"paused": True})
+    time.sleep(2)
+
+    # A run started by hand (the UI's Quick run) completes on the serving process.
+    notify = found["deliver-notifications"]
+    run = _api(prefect_server, "POST", f"/deployments/{notify['id']}/create_flow_run", {})
+    assert _wait_final(prefect_server, run["id"])["state"]["type"] == "COMPLETED"
+    assert (data_dir / "warehouse.duckdb").exists()
+
+    # A run that fails (the warehouse path is unusable) is retried as the UI's Retry button does
+    # it, once the cause is fixed, and then completes.
+    (data_dir / "warehouse.duckdb").unlink()
+    (data_dir / "warehouse.duckdb").mkdir()
+    run = _api(prefect_server, "POST", f"/deployments/{notify['id']}/create_flow_run", {})
+    failed = _wait_final(prefect_server, run["id"])
+    assert failed["state"]["type"] == "FAILED"
+    (data_dir / "warehouse.duckdb").rmdir()
+    answer = _api(prefect_server, "POST", f"/flow_runs/{run['id']}/set_state", {
+        "state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "Retry from the UI"},
+        "force": True,
+    })
+    assert answer["status"] == "ACCEPT"
+    retried = _wait_final(prefect_server, run["id"])
+    assert retried["state"]["type"] == "COMPLETED"
+    assert retried["run_count"] == 2
