@@ -94,10 +94,11 @@ def trailer_reasons(trailer: pl.DataFrame, computed: dict[str, int], label: str 
 
 def duplicate_identity_reasons(events: pl.DataFrame) -> list[Reason]:
     """Two records of one file with the same event identity: each later one is a reason."""
-    dup = events.select(
-        "record_no", "reference", "kind",
-        first=pl.col("record_no").min().over(IDENTITY),
-    ).filter(pl.col("record_no") != pl.col("first"))
+    dup = (
+        events.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))  # broken records have reasons
+        .select("record_no", "reference", "kind", first=pl.col("record_no").min().over(IDENTITY))
+        .filter(pl.col("record_no") != pl.col("first"))
+    )
     return limited([
         Reason(f"same event identity as record {first} (kind {kind})", no, "reference", ref)
         for no, ref, kind, first in dup.select("record_no", "reference", "kind", "first").iter_rows()
