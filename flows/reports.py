@@ -22,10 +22,10 @@ _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 @task(name="render-due-reports", **_TASK)
-def render_due(as_of: datetime, workers: int, csv_encoding: str) -> run.RenderResult:
+def render_due(as_of: datetime, workers: int, csv_encoding: str, kinds: list[str]) -> run.RenderResult:
     settings = get_settings()
     wh = open_warehouse(settings)
-    return run.render_due(wh, settings, as_of, workers=workers, csv_encoding=csv_encoding)
+    return run.render_due(wh, settings, as_of, workers=workers, csv_encoding=csv_encoding, kinds=kinds)
 
 
 @task(name="publish-operations-summary", **_TASK)
@@ -44,11 +44,9 @@ def mail_due(as_of: datetime) -> dict[str, int]:
     }
 
 
-@flow(name="render-reports", log_prints=False)
-def render_reports(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8") -> dict:
-    """Render every report due as of `as_of` (default now) and mail merchants theirs."""
+def _render_and_mail(as_of: datetime | None, workers: int, csv_encoding: str, kinds: list[str]) -> dict:
     as_of = clock.jst(as_of) if as_of else clock.now()
-    result = render_due(as_of, workers, csv_encoding)
+    result = render_due(as_of, workers, csv_encoding, kinds)
     for report_id, md in result.markdown.items():
         publish_summary(report_id, md)
     mailed = mail_due(as_of)
@@ -59,3 +57,16 @@ def render_reports(as_of: datetime | None = None, workers: int = 2, csv_encoding
     get_run_logger().info("reports at %s: %d rendered, %d mailed, %d mail failures",
                           as_of.isoformat(), summary["rendered"], mailed["accepted"], mailed["failed"])
     return summary
+
+
+@flow(name="render-reports", log_prints=False)
+def render_reports(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8") -> dict:
+    """Render every report due as of `as_of` (default now) and mail merchants theirs."""
+    return _render_and_mail(as_of, workers, csv_encoding, list(run.KINDS))
+
+
+@flow(name="render-schedules", log_prints=False)
+def render_schedules(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8") -> dict:
+    """Next month's settlement schedules (入金スケジュール表), due from the 1st; mailed to merchants.
+    `render_reports` renders them too when due: whichever runs first does it, the other finds it done."""
+    return _render_and_mail(as_of, workers, csv_encoding, ["schedule"])

@@ -13,6 +13,7 @@ the flow happens to run, so a rerun gives byte-identical files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -41,28 +42,32 @@ def _done(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("select report_id from report_outputs").fetchall()}
 
 
+KINDS = ("collection", "statement", "schedule", "operations")
+
+
 def plan(con: duckdb.DuckDBPyConnection, as_of: datetime, settings: Settings,
-         lookback_days: int = LOOKBACK_DAYS) -> list[ReportJob]:
-    """Every report due as of `as_of` that has not been rendered yet."""
+         lookback_days: int = LOOKBACK_DAYS, kinds: Sequence[str] = KINDS) -> list[ReportJob]:
+    """Every report (of `kinds`) due as of `as_of` that has not been rendered yet."""
     today = jst(as_of).date()
     done = _done(con)
     jobs: list[ReportJob] = []
-    for back in range(lookback_days, 0, -1):
+    for back in range(lookback_days if "collection" in kinds else 0, 0, -1):
         day = today - timedelta(days=back)
         for m in collection.merchants_with_events(con, day):
             if f"collection/{m}/{day.isoformat()}" not in done:
                 jobs.append(collection.gather(con, m, day, settings, start_of(day + timedelta(days=1))))
     for sid, merchant_id, finalized_at in con.execute(
-        "select settlement_id, merchant_id, finalized_at from settlement_finalizations order by settlement_id"
+        "select settlement_id, merchant_id, finalized_at from settlement_finalizations"
+        " where $on order by settlement_id", {"on": "statement" in kinds}
     ).fetchall():
         if f"statement/{merchant_id}/{sid}" not in done:
             jobs.append(statement.gather(con, sid, settings, jst(finalized_at)))
     month = schedule.next_month(today)
-    for m in schedule.merchants_due(con):
+    for m in schedule.merchants_due(con) if "schedule" in kinds else []:
         if f"schedule/{m}/{month:%Y-%m}" not in done:
             jobs.append(schedule.gather(con, m, month, settings, start_of(today.replace(day=1))))
     yesterday = today - timedelta(days=1)
-    if f"operations/_operations/{yesterday.isoformat()}" not in done:
+    if "operations" in kinds and f"operations/_operations/{yesterday.isoformat()}" not in done:
         jobs.append(operations.gather(con, yesterday, settings, start_of(today)))
     return jobs
 
@@ -74,11 +79,12 @@ class RenderResult:
 
 
 def render_due(wh: Warehouse, settings: Settings, as_of: datetime, *, workers: int = 2,
-               csv_encoding: str = "utf-8", jobs: list[ReportJob] | None = None) -> RenderResult:
+               csv_encoding: str = "utf-8", jobs: list[ReportJob] | None = None,
+               kinds: Sequence[str] = KINDS) -> RenderResult:
     """Plan (unless `jobs` given), render on `workers` processes, record in report_outputs."""
     if jobs is None:
         with wh.read() as con:
-            jobs = plan(con, as_of, settings)
+            jobs = plan(con, as_of, settings, kinds=kinds)
     root = out_root(settings)
     rendered = render_many(jobs, root, workers=workers, csv_encoding=csv_encoding)
     if rendered:

@@ -96,3 +96,10 @@ def test_render_reports_flow_renders_mails_publishes_and_reruns_identically(
     assert third["rendered"] == 8
     assert third["accepted"] == 0 and len(smtp_server.messages) == 7
     assert {f: (root / f).read_bytes() for f in files} == before
+
+
+def test_plan_of_schedules_only(ops_world, settings):
+    with ops_world.read() as con:
+        ids = [j.report_id for j in run.plan(con, datetime(2026, 12, 1, 8, tzinfo=JST), settings,
+                                             kinds=("schedule",))]
+    assert ids == ["schedule/M000001/2027-01", "schedule/M000002/2027-01", "schedule/M000003/2027-01"]
