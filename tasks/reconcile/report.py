@@ -13,7 +13,8 @@ def summary_markdown(r: ReconcileResult) -> str:
         f"# Reconciliation as of {r.as_of:%Y-%m-%d %H:%M} JST (run {r.run_id}, {r.scope})",
         "",
         f"Recomputed: {r.orders} orders, {r.payments} payments, {r.exceptions} exceptions. "
-        f"Notifications enqueued: {r.notifications}.",
+        f"Notifications enqueued: {r.notifications}. Seconds: "
+        + ", ".join(f"{k} {v}" for k, v in r.seconds.items()) + ".",
         "",
         "## Orders by status",
         "",

@@ -9,6 +9,7 @@ it — so a run over (previous as_of, as_of] is an exact incremental update of a
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -35,6 +36,7 @@ class ReconcileResult:
     cleared: dict[str, int] = field(default_factory=dict)
     notifications: int = 0
     open_by_code: dict[str, int] = field(default_factory=dict)  # whole table
+    seconds: dict[str, float] = field(default_factory=dict)  # derive, write, notify (for operators)
 
 
 def _scope_keys(con, as_of: datetime, merchant: str | None, since: datetime | None,
@@ -153,7 +155,9 @@ def reconcile(
         _scope_keys(con, at, merchant, since_n, until_n, after_file_id)
     scope = scope if scoped else "full"
     gaps = merchant is None
+    t0 = time.perf_counter()
     derive(con, at, scoped=scoped, gaps=gaps)
+    t1 = time.perf_counter()
     _replace(con, scoped, gaps)
 
     (prev,) = con.execute("select max(as_of) from reconcile_runs where as_of <= ?", [at]).fetchone()
@@ -181,10 +185,13 @@ def reconcile(
     for tmp in ("rc_agg", "rc_deadline", "rc_res", "rc_fin", "rc_ord", "rc_pay1", "rc_pay2", "rc_pay3",
                 "rc_pay", "rc_exc", "rc_exc2", "rc_hold", "rc_payments", "rc_status", "rc_keys"):
         con.execute(f"drop table if exists {tmp}")
+    t2 = time.perf_counter()
     notifications = _enqueue(con, as_of)
+    seconds = {"derive": round(t1 - t0, 2), "write": round(t2 - t1, 2),
+               "notify": round(time.perf_counter() - t2, 2)}
     return ReconcileResult(run_id, as_of, scope, counts["orders"],
                            counts["payments"], counts["exceptions"], open_n, status_counts,
-                           raised, cleared, notifications, open_by_code)
+                           raised, cleared, notifications, open_by_code, seconds)
 
 
 def _enqueue(con, as_of: datetime) -> int:
