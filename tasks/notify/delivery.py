@@ -96,17 +96,31 @@ def claim(
         only = ("and (merchant_id, order_id) in (select (merchant_id, order_id) from notification_outbox"
                 " where list_contains($ids, event_id))")
         params["ids"] = event_ids
+    # Per order, the pending events in order; only the prefix before the first one not due is sent.
+    params["now"] = now
     rows = con.execute(
         f"""
-        select o.event_id, o.type, o.merchant_id, o.order_id, o.chain, o.amount, o.paid_at, o.store_code,
-               o.attempts, o.window_start, o.next_attempt_at,
-               (select count(*) from notification_attempts a
-                 where a.event_id = o.event_id and a.attempted_at >= o.window_start) as window_attempts,
+        with pending as (
+            select *, row_number() over (partition by merchant_id, order_id order by {ORDER_KEY}) as pos
+            from notification_outbox where state = 'pending' {only}
+        ),
+        blocked as (
+            select *, min(case when next_attempt_at > $now then pos end)
+                          over (partition by merchant_id, order_id) as blocked_from
+            from pending
+        ),
+        due as (select * from blocked where blocked_from is null or pos < blocked_from),
+        tries as (
+            select a.event_id, count(*) as n from notification_attempts a join due d using (event_id)
+            where a.attempted_at >= d.window_start group by a.event_id
+        )
+        select d.event_id, d.type, d.merchant_id, d.order_id, d.chain, d.amount, d.paid_at, d.store_code,
+               d.attempts, d.window_start, d.next_attempt_at, coalesce(t.n, 0) as window_attempts,
                m.notify_url, m.notify_secret
-        from notification_outbox o
-        left join current_merchants m using (merchant_id)
-        where o.state = 'pending' {only}
-        order by o.merchant_id, o.order_id, {ORDER_KEY}
+        from due d
+        left join tries t using (event_id)
+        left join current_merchants m on m.merchant_id = d.merchant_id
+        order by d.merchant_id, d.order_id, d.pos
         """,
         params,
     ).fetchall()
