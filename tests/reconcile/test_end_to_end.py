@@ -79,3 +79,26 @@ def test_cli_list_show_resolve_and_refusal(pulled):
     assert "refund by alice" in res.output
     res = runner.invoke(app, ["exceptions", "list", "--state", "resolved"])
     assert dup in res.output
+
+
+def test_every_example_query_of_the_analyst_guide_runs_on_the_published_copy(pulled, settings):
+    import re
+    from pathlib import Path
+
+    with pulled.write() as con:
+        reconcile(con, jst(2026, 11, 20))
+    pulled.publish()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "analyst.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql\n(.*?)```", doc, flags=re.S)
+    assert len(queries) >= 5
+    ro = duckdb.connect(str(settings.analytics_path), read_only=True)
+    try:
+        for q in queries:
+            ro.execute(q).fetchall()
+        held = ro.execute("select sum(amount) from v_open_exceptions where holds").fetchone()
+        assert held == (2000 + 5000 + 1500,)
+        cols = {c for (c,) in ro.execute(
+            "select column_name from information_schema.columns where table_name like 'v_%'").fetchall()}
+        assert not cols & {"customer_name_kana", "customer_phone", "customer_email"}
+    finally:
+        ro.close()
