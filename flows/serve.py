@@ -62,13 +62,12 @@ SCHEDULE: tuple[Scheduled, ...] = (
         parameters={"finalize": True},
     ),
     Scheduled(
+        # Renders whatever is due as of the run: the day's collection reports, statements of
+        # settlements finalized at 07:00, the operations summary, and on the 1st next month's
+        # settlement schedules (入金スケジュール表); a day it missed is caught up on the next.
         "render-reports", "flows.reports:render_reports", ("0 8 * * *",),
-        "Render and send the daily reports at 08:00 (collection reports, statements, operations "
-        "summary).",
-    ),
-    Scheduled(
-        "settlement-schedules", "flows.reports:render_schedules", ("0 8 1 * *",),
-        "Render and send next month's settlement schedules (入金スケジュール表) on the 1st at 08:00.",
+        "Render and mail the reports due at 08:00: collection reports, statements, operations "
+        "summary, and on the 1st the settlement schedules of next month.",
     ),
 )
 

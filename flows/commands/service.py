@@ -1,4 +1,4 @@
-"""Running konbini as a service: `konbini serve` and `konbini schedule`."""
+"""Running konbini as a service: `konbini serve` and `konbini deployments`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.table import Table
 
 from tasks.errors import KonbiniError
 
-out = Console()
+out = Console(width=120)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,8 +46,8 @@ def register(app: typer.Typer) -> None:
         except LookupError as e:
             raise KonbiniError(f"{e} (flows/serve.py)") from None
 
-    @app.command("schedule")
-    def schedule_cmd() -> None:
+    @app.command("deployments")
+    def deployments_cmd() -> None:
         """List the scheduled deployments: flow, cron lines (Asia/Tokyo) and whether the flow exists."""
         from flows import serve
 

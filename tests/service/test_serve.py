@@ -81,17 +81,21 @@ def test_serve_registers_every_deployment_with_its_tokyo_schedule_and_runs_them(
         _api(prefect_server, "PATCH", f"/deployments/{d['id']}", {"paused": True})
     time.sleep(2)
 
-    # A run started by hand (the UI's Quick run) completes on the serving process.
-    notify = found["deliver-notifications"]
-    run = _api(prefect_server, "POST", f"/deployments/{notify['id']}/create_flow_run", {})
+    # A run started by hand (the UI's Quick run) completes on the serving process, with its artifact.
+    rec = found["reconcile"]
+    run = _api(prefect_server, "POST", f"/deployments/{rec['id']}/create_flow_run", {})
     assert _wait_final(prefect_server, run["id"])["state"]["type"] == "COMPLETED"
     assert (data_dir / "warehouse.duckdb").exists()
+    artifacts = _api(prefect_server, "POST", "/artifacts/filter",
+                     {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})
+    assert [a["key"] for a in artifacts] == ["reconcile-summary"]
+    assert artifacts[0]["type"] == "markdown" and artifacts[0]["data"]
 
     # A run that fails (the warehouse path is unusable) is retried as the UI's Retry button does
     # it, once the cause is fixed, and then completes.
     (data_dir / "warehouse.duckdb").unlink()
     (data_dir / "warehouse.duckdb").mkdir()
-    run = _api(prefect_server, "POST", f"/deployments/{notify['id']}/create_flow_run", {})
+    run = _api(prefect_server, "POST", f"/deployments/{rec['id']}/create_flow_run", {})
     failed = _wait_final(prefect_server, run["id"])
     assert failed["state"]["type"] == "FAILED"
     (data_dir / "warehouse.duckdb").rmdir()
