@@ -9,7 +9,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from tasks import clock
 from tasks.errors import KonbiniError
@@ -46,6 +45,13 @@ def _encoding(text: str) -> str:
     if text not in ("utf-8", "cp932"):
         raise KonbiniError(f"--csv-encoding {text!r}: use utf-8 (with BOM) or cp932")
     return text
+
+
+def out_root_path() -> Path:
+    from tasks.render.run import out_root
+    from tasks.settings import get_settings
+
+    return out_root(get_settings())
 
 
 def _render_one(build, csv_encoding: str) -> None:
@@ -143,12 +149,11 @@ def register(app: typer.Typer) -> None:
                    from report_outputs o left join v_report_deliveries d using (report_id)
                    where $m is null or o.merchant_id = $m
                    group by all order by o.report_id""", {"m": merchant}).fetchall()
-        table = Table(title=f"reports ({len(rows)})")
-        for c in ("report", "as of", "pdf", "deliveries"):
-            table.add_column(c)
+        # plain lines (not a table): report ids stay whole and greppable in any terminal width
+        out.print(f"{len(rows)} reports (files under {out_root_path()})", highlight=False)
         for r in rows:
-            table.add_row(r[0], r[1].strftime("%Y-%m-%d %H:%M"), r[2], r[3])
-        out.print(table)
+            out.print(f"{r[0]}  as of {r[1]:%Y-%m-%d %H:%M}  {r[3] or 'not mailed'}", highlight=False,
+                      soft_wrap=True)
 
     @group.command("resend")
     def resend_cmd(
