@@ -55,14 +55,16 @@ def register(app: typer.Typer) -> None:
         try:
             result = load_master(warehouse, directory, when)
         except MasterRejected as e:
-            title = f"master data in {directory} rejected: {len(e.reasons)} reason(s), nothing loaded"
-            table = Table(title=title)
+            table = Table(title="why the master data was rejected")
             for c in ("file", "line", "field", "value", "reason"):
                 table.add_column(c, overflow="fold")
             for r in e.reasons:
                 table.add_row(r.file, "" if r.line_no is None else str(r.line_no), r.field or "",
                               "" if r.value is None else r.value, r.reason)
-            Console(stderr=True, width=max(err.width, 160)).print(table)
+            wide = Console(stderr=True, width=max(err.width, 160))
+            wide.print(table)
+            wide.print(f"master data in {directory} rejected: {len(e.reasons)} reason(s); nothing was loaded",
+                       highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         if result.new_load:
             warehouse.publish()

@@ -43,13 +43,13 @@ create table merchants (
     merchant_id      varchar not null,
     name             varchar not null,
     name_kana        varchar not null,        -- half-width kana, Zengin character set
-    status           varchar not null,        -- active, suspended, terminated
+    status           varchar not null check (status in ('active', 'suspended', 'terminated')),
     contract_start   date not null,
-    settlement_cycle integer not null,        -- 1, 2 or 6 payouts a month
+    settlement_cycle integer not null check (settlement_cycle in (1, 2, 6)),  -- payouts a month
     fee_plan         varchar not null,
-    bank_code        varchar not null,
+    bank_code        varchar not null check (bank_code <> '9900'),  -- ゆうちょ銀行 never accepted
     branch_code      varchar not null,
-    account_type     varchar not null,        -- 1 普通, 2 当座
+    account_type     varchar not null check (account_type in ('1', '2')),  -- 1 普通, 2 当座
     account_number   varchar not null,
     notify_url       varchar,
     notify_secret    varchar,
@@ -63,7 +63,7 @@ create table sites (
     merchant_id  varchar not null,
     url          varchar not null,
     chains       varchar[] not null,
-    status       varchar not null,            -- active, closed
+    status       varchar not null check (status in ('active', 'closed')),
     primary key (load_id, site_id)
 );
 
@@ -96,9 +96,9 @@ create table orders (
     order_id           varchar not null,
     chain              varchar not null,      -- seven, lawson, famima, ministop, daily, seicomart
     payment_reference  varchar not null,      -- 受付番号 / 払込票番号
-    amount             bigint not null,
-    tax_mode           varchar not null,      -- taxable, non_taxable
-    tax_amount         bigint not null,
+    amount             bigint not null check (amount between 1 and 300000),
+    tax_mode           varchar not null check (tax_mode in ('taxable', 'non_taxable')),
+    tax_amount         bigint not null check (tax_amount >= 0 and tax_amount < amount),
     ordered_at         timestamp not null,    -- JST
     due_date           date not null,
     file_id            bigint not null,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tasks.kana import is_zengin, to_zengin, zengin_problem
+from tasks.kana import ALLOWED, is_zengin, to_zengin, zengin_problem
 
 from ..conftest import VECTORS  # noqa: TID252
 
@@ -79,3 +81,27 @@ def test_is_zengin_needs_half_width():
     assert not is_zengin("ﾁｮｯ")  # small kana are not allowed as such
     assert not is_zengin("abc")
     assert zengin_problem("ﾃｽﾄ") is None
+
+_FULL_WIDTH = "アイウエオカガキギャュョッヴー　ＡＢＣａｂｃ０１２（）－．／"
+
+
+@given(st.text(alphabet=sorted(ALLOWED), max_size=40))
+def test_zengin_text_is_left_as_it_is(text):
+    assert is_zengin(text)
+    assert to_zengin(text) == text
+
+
+@given(st.text(max_size=20))
+def test_any_text_converts_into_the_set_or_is_refused(text):
+    try:
+        out = to_zengin(text)
+    except ValueError as e:
+        assert "position" in str(e)
+    else:
+        assert is_zengin(out)
+        assert to_zengin(out) == out  # idempotent
+
+
+@given(st.text(alphabet=_FULL_WIDTH, max_size=30))
+def test_full_width_kana_always_converts(text):
+    assert is_zengin(to_zengin(text))
