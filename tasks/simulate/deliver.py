@@ -11,7 +11,7 @@ File anomalies:
 - `corrupt_file`: the file arrives cut short at two thirds of its bytes (an interrupted transfer:
   the trailer is gone, FM's size is no multiple of 128), so it is quarantined whole; the chain
   sends the corrected file with the same sequence number 20 to 50 minutes later (a new creation
-  time, so a new name). If that is after the window, only the broken one is in the inbox.
+  time, so a new name).
 - `duplicate_file`: an identical copy (same name, same bytes) is written under `redeliver/`, to
   drop into the inbox after the first pull: one folder cannot hold two files of one name.
 All rendering goes through the feed modules' writers (tasks.feeds.*.build_file, gs1.build_barcode).
@@ -53,14 +53,16 @@ def transfer_date(confirm_day: date) -> date:
 
 
 def schedule(
-    rng: random.Random, events: list[Event], start: date, days: int
+    rng: random.Random, events: list[Event], start: date
 ) -> dict[str, tuple[list[FeedFile], list[FeedFile]]]:
     """Put each event into its file: per feed, its non-empty 速報 and 確報 files in creation order.
 
-    Events whose file would be created after the window are not delivered (not yet sent).
+    Files go on after the window of orders until every record is delivered.
     """
     window_start = datetime(start.year, start.month, start.day)
-    window_end = window_start + timedelta(days=days)
+    last_ready = max((ev.ready_at for ev in events), default=window_start)
+    horizon = datetime(last_ready.year, last_ready.month, last_ready.day) + timedelta(days=1)
+    file_days = (horizon - window_start).days
     by_feed: dict[str, tuple[list[Event], list[Event]]] = {f: ([], []) for f in FEEDS}
     for ev in events:
         by_feed[ev.payment.feed][1 if ev.kind == "02" else 0].append(ev)
@@ -70,7 +72,7 @@ def schedule(
         # 速報 batches
         slots: list[datetime] = []
         t = window_start + timedelta(seconds=rng.randint(*PRELIM_EVERY_S) // 60 * 60)
-        while t < window_end:
+        while t < horizon + timedelta(hours=1):
             slots.append(t)
             t += timedelta(seconds=rng.randint(*PRELIM_EVERY_S) // 60 * 60)
         prelim_files = [FeedFile(FOLDER[feed], PRELIM_KIND[feed], s, 0) for s in slots]
@@ -84,12 +86,12 @@ def schedule(
             FeedFile(FOLDER[feed], CONFIRM_KIND[feed],
                      window_start + timedelta(days=d) + CONFIRM_AT[feed]
                      + timedelta(seconds=rng.randrange(CONFIRM_JITTER_S)), 0)
-            for d in range(days)
+            for d in range(file_days)
         ]
         confirm.sort(key=_event_order)
         for ev in confirm:
             d = (ev.ready_at - window_start).days
-            if 0 <= d < days:
+            if 0 <= d < file_days:
                 confirm_files[d].events.append(ev)
         out[feed] = ([f for f in prelim_files if f.events], [f for f in confirm_files if f.events])
     return out
@@ -104,7 +106,6 @@ def apply_file_anomalies(
     rng: random.Random,
     roles: dict[str, tuple[list[FeedFile], list[FeedFile]]],
     rates: dict[str, float],
-    window_end: datetime,
 ) -> tuple[dict[str, list[FeedFile]], dict[str, list[int]], list[FeedFile]]:
     """Resends, sequence numbers (with gaps), broken files and their corrections, duplicate copies.
 
@@ -138,8 +139,7 @@ def apply_file_anomalies(
             if rates["corrupt_file"] and rng.random() < rates["corrupt_file"]:
                 f.corrupt = True
                 fixed_at = f.created_at + timedelta(seconds=rng.randint(*CORRECTED_AFTER_S))
-                if fixed_at < window_end:
-                    delivered.append(FeedFile(f.folder, f.kind, fixed_at, seq, f.events, f.resent))
+                delivered.append(FeedFile(f.folder, f.kind, fixed_at, seq, f.events, f.resent))
             elif rates["duplicate_file"] and rng.random() < rates["duplicate_file"]:
                 redeliver.append(f)
         files_by_kind[kind] = sorted(delivered, key=lambda f: (f.created_at, f.sequence_no))

@@ -1,8 +1,7 @@
 """Simulated orders (注文) and merchant cancellations, and the ORDERS_* / ORDER_CANCELS_* files.
 
 The payment-selection front end delivers the orders of each hour in one file at 5 minutes past the
-next hour; cancellations the same way. A file whose creation time falls after the simulated window
-has not arrived yet and is not written (nor are its orders paid).
+next hour; cancellations the same way.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 
@@ -81,12 +79,6 @@ class References:
         return self._make(chain, 10 ** (REFERENCE_DIGITS[chain] - 1) - 1 - n)
 
 
-@dataclass
-class OrderBook:
-    orders: list[Order]  # rows written, in file order (bad rows included)
-    window_end: datetime
-
-
 def _amount(rng: random.Random) -> int:
     a = int(rng.lognormvariate(math.log(AMOUNT_MEDIAN), AMOUNT_SIGMA))
     if a >= 1000:
@@ -110,10 +102,9 @@ def make_orders(
     per_day: int,
     refs: References,
     bad_row_rate: float,
-) -> OrderBook:
-    """`per_day` orders a day over `days` days; only those whose file arrives in the window are kept."""
+) -> list[Order]:
+    """`per_day` orders a day over `days` days, in the order they were placed (bad rows included)."""
     window_start = datetime(start.year, start.month, start.day)
-    window_end = window_start + timedelta(days=days)
     # Bigger and smaller shops: site weight falls with its rank.
     site_cum = list(accumulate(1 / (i + 1) ** 0.8 for i in range(len(sites))))
     chain_cum = {
@@ -156,9 +147,8 @@ def make_orders(
             )
             if bad_row_rate and rng.random() < bad_row_rate:
                 _break(rng, order, site, refs)
-            if file_at < window_end:
-                orders.append(order)
-    return OrderBook(orders, window_end)
+            orders.append(order)
+    return orders
 
 
 def _break(rng: random.Random, order: Order, site: Site, refs: References) -> None:

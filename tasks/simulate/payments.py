@@ -56,10 +56,9 @@ def draw_fates(rng: random.Random, orders: list[Order], rates: dict[str, float])
 class Till:
     """Makes payments and their events for orders, given their fates."""
 
-    def __init__(self, rng: random.Random, refs: References, window_end: datetime):
+    def __init__(self, rng: random.Random, refs: References):
         self.rng = rng
         self.refs = refs
-        self.window_end = window_end
         self.stores = {
             chain: [str(s) for s in rng.sample(range(10 ** (d - 1), 10**d), STORES_PER_CHAIN)]
             for chain, d in STORE_CODE_DIGITS.items()
@@ -115,20 +114,17 @@ class Till:
         p.cancel_at = (p.paid_at + timedelta(seconds=self.rng.randint(*VOID_AFTER_S))).replace(second=0)
 
     def _cancellation(self, o: Order) -> bool:
-        """Set the merchant's cancellation (注文取消) if its file can arrive in the window and on time."""
+        """Set the merchant's cancellation (注文取消), some time before the due date (False: no room)."""
         earliest = o.file_at + timedelta(minutes=30)
         at = self._between(earliest, min(self._due_end(o), earliest + timedelta(days=3)))
         if at is None:
-            return False
-        file_at = at.replace(minute=0, second=0) + timedelta(hours=1) + FILE_DELAY
-        if file_at >= self.window_end:
             return False
         o.cancelled_at = at
         return True
 
     def payments(self, o: Order) -> list[Payment]:
         """The till payments of one order according to its fate (may change the fate when the
-        window leaves no room for it, e.g. a cancellation that would arrive after the window)."""
+        order leaves no room for it, e.g. ordered too close to its due date to pay on time)."""
         fate = o.fate
         earliest = o.file_at + MIN_PAY_DELAY
         due_end = self._due_end(o)

@@ -40,7 +40,6 @@ class SimulationSummary:
     corrected_files: dict[str, int]  # kind -> corrected files delivered again with the same number
     redeliveries: dict[str, int]  # kind -> identical copies under redeliver/
     skipped_numbers: dict[str, list[int]]  # kind -> sequence numbers never delivered
-    unfixed_numbers: dict[str, list[int]]  # kind -> broken files whose correction is after the window
     events: dict[str, int]  # "SEJ 01" -> distinct events in accepted files
     records: dict[str, int]  # "SEJ 01" -> records in accepted files (resends included)
     fates: dict[str, int]  # order fate -> valid orders delivered with it
@@ -93,21 +92,19 @@ def simulate(
     settings = settings or get_settings()
     rates = resolve_rates(anomalies)
     rng = random.Random(seed)
-    window_start = datetime(start.year, start.month, start.day)
-    window_end = window_start + timedelta(days=days)
 
     merchant_list, sites = make_master(rng, merchants, start)
     refs = References(rng)
-    book = make_orders(rng, sites, start, days, orders_per_day, refs, rates["bad_order_row"])
-    draw_fates(rng, book.orders, rates)
-    till = Till(rng, refs, window_end)
+    orders = make_orders(rng, sites, start, days, orders_per_day, refs, rates["bad_order_row"])
+    draw_fates(rng, orders, rates)
+    till = Till(rng, refs)
     events: list[Event] = []
-    for o in book.orders:
+    for o in orders:
         for p in till.payments(o):
             events.extend(till.events(p))
-    roles = schedule(rng, events, start, days)
-    feed_files, skipped, redeliver = apply_file_anomalies(rng, roles, rates, window_end)
-    order_files = _order_files(book.orders, window_end)
+    roles = schedule(rng, events, start)
+    feed_files, skipped, redeliver = apply_file_anomalies(rng, roles, rates)
+    order_files = _order_files(orders)
 
     # Render everything before writing anything: a bad argument fails with nothing half-written.
     renderer = Renderer(settings)
@@ -131,11 +128,11 @@ def simulate(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
 
-    return _summary(out_dir, start, days, seed, merchant_list, sites, book.orders, order_files,
+    return _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_files,
                     feed_files, skipped, redeliver)
 
 
-def _order_files(orders: list[Order], window_end: datetime) -> list[FeedFile]:
+def _order_files(orders: list[Order]) -> list[FeedFile]:
     """ORDERS files (one per hour with orders) and ORDER_CANCELS files (one per hour with cancels)."""
     files: list[FeedFile] = []
     by_time: dict[datetime, list[Order]] = {}
@@ -147,8 +144,7 @@ def _order_files(orders: list[Order], window_end: datetime) -> list[FeedFile]:
     for o in orders:
         if o.cancelled_at is not None:
             at = o.cancelled_at.replace(minute=0, second=0) + timedelta(hours=1) + FILE_DELAY
-            if at < window_end:
-                cancels.setdefault(at, []).append(o)
+            cancels.setdefault(at, []).append(o)
     for seq, at in enumerate(sorted(cancels), start=1):
         rows = sorted(cancels[at], key=lambda o: (o.cancelled_at, o.merchant_id, o.order_id))
         files.append(FeedFile("orders", "ORDER_CANCELS", at, seq, content=cancels_csv(rows)))
@@ -163,9 +159,7 @@ def _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_fil
     identities: dict[str, set] = {}
     records: Counter[str] = Counter()
     resent = 0
-    unfixed: dict[str, list[int]] = {}
     for kind in sorted(feed_files):
-        accepted_numbers = set()
         broken_numbers = []
         for f in feed_files[kind]:
             files[kind] += 1
@@ -175,7 +169,6 @@ def _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_fil
                 continue
             if f.sequence_no in broken_numbers:
                 corrected[kind] += 1
-            accepted_numbers.add(f.sequence_no)
             resent += len(f.resent)
             for ev in f.events + f.resent:
                 p = ev.payment
@@ -183,9 +176,6 @@ def _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_fil
                 records[key] += 1
                 identity = (p.chain, p.reference, p.paid_at, p.store_code, p.amount)
                 identities.setdefault(key, set()).add(identity)
-        missing = [n for n in broken_numbers if n not in accepted_numbers]
-        if missing:
-            unfixed[kind] = missing
     valid = [o for o in orders if not o.bad]
     fates = Counter(o.fate for o in valid)
     anomaly_counts = {a.name: fates.get(a.name, 0) for a in ANOMALIES if a.per == "order"}
@@ -204,7 +194,6 @@ def _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_fil
         corrected_files=dict(sorted(corrected.items())),
         redeliveries=dict(sorted(Counter(f.kind for f in redeliver).items())),
         skipped_numbers={k: skipped[k] for k in sorted(skipped)},
-        unfixed_numbers=unfixed,
         events={k: len(identities[k]) for k in sorted(identities)},
         records=dict(sorted(records.items())),
         fates=dict(sorted(fates.items())),
