@@ -66,8 +66,8 @@ create table settlement_draft_lines (
     run_id         integer not null,
     settlement_id  varchar not null,
     line_no        integer not null,
-    kind           varchar not null,
     payment_id     varchar,
+    kind           varchar not null,
     order_id       varchar,
     chain          varchar,
     paid_date      date,
@@ -75,8 +75,7 @@ create table settlement_draft_lines (
     fee            bigint not null,
     stamp          bigint not null,
     fee_month      date,
-    adjustment_id  varchar,
-    primary key (run_id, settlement_id, line_no)
+    adjustment_id  varchar
 );
 
 -- Finalized settlements (fact): frozen for good.
@@ -102,12 +101,15 @@ create table settlement_finalizations (
 );
 
 -- Lines of finalized settlements (fact). kind: payment, monthly_fee, initial_fee, tax, adjustment,
--- carried_in. For payment lines amount is the amount paid, fee the per-payment fee and stamp the
--- stamp charge; for fee and tax lines amount is the charge; adjustment and carried_in are signed.
+-- carried_in. Payment lines: the payment (order, chain, paid date), amount paid, per-payment fee,
+-- stamp charge. monthly_fee lines record each month covered (0 yen when the plan has no monthly fee); fee and
+-- tax lines carry the charge in amount; adjustment and carried_in amounts are signed.
+-- (settlement_id, line_no) is unique by construction; no index: it would double the cost of
+-- freezing millions of lines (docs/decisions.md).
 create table settlement_lines (
     settlement_id  varchar not null,
     line_no        integer not null,
-    payment_id     varchar,               -- null for fee, tax, stamp, carry and adjustment lines
+    payment_id     varchar,               -- payment lines; adjustment lines: the payment clawed back
     kind           varchar not null,
     order_id       varchar,
     chain          varchar,
@@ -116,8 +118,7 @@ create table settlement_lines (
     fee            bigint not null,
     stamp          bigint not null,
     fee_month      date,                  -- monthly_fee: the month charged
-    adjustment_id  varchar,
-    primary key (settlement_id, line_no)
+    adjustment_id  varchar
 );
 
 -- Payout dates closed by a finalizing run: nothing more is settled into their periods; what comes
@@ -165,7 +166,7 @@ create table settlement_adjustments (
 create view finalized_payments as
 select l.payment_id, l.settlement_id, f.payout_date
 from settlement_lines l join settlement_finalizations f using (settlement_id)
-where l.payment_id is not null;
+where l.kind = 'payment';
 
 -- ------------------------------------------------------------------------- views for analysts
 

@@ -123,19 +123,18 @@ def run_settlement(
     stmts, extra_lines = statement.build(con, at, payout_date, periods)
     _register(con, "_s_statements", stmts)
     _register(con, "_s_extra", extra_lines)
+    # The lines of every statement, unnumbered (numbers are given only where lines are stored).
     con.execute(
         """
-        create or replace temp table _s_lines as
-        select settlement_id,
-               row_number() over (partition by settlement_id
-                                  order by paid_date, paid_time, chain, payment_id)::integer as line_no,
-               'payment' as kind, payment_id, order_id, chain, paid_date, amount, fee, stamp,
-               null::date as fee_month, null::varchar as adjustment_id
+        create or replace temp view _s_lines as
+        select settlement_id, 'payment' as kind, payment_id, order_id, chain, paid_date, paid_time,
+               amount, fee, stamp, null::date as fee_month, null::varchar as adjustment_id,
+               null::integer as seq
         from _s_due
         union all
-        select e.settlement_id, (coalesce(s.payment_count, 0) + e.seq)::integer, e.kind, e.payment_id,
-               null, null, null, e.amount, 0, 0, e.fee_month, e.adjustment_id
-        from _s_extra e join _s_statements s using (settlement_id)
+        select settlement_id, kind, payment_id, null, null, null, null, amount, 0, 0, fee_month,
+               adjustment_id, seq
+        from _s_extra
         """
     )
 
@@ -387,6 +386,22 @@ def _with_change_counts(stmts: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFr
 
 # -------------------------------------------------------------------------------------- writes
 
+# Lines numbered for storage: payments by paid date and time, then fees, tax, adjustments, carry.
+NUMBERED_LINES = """
+select d.settlement_id,
+       row_number() over (partition by d.settlement_id
+                          order by d.paid_date, d.paid_time, d.chain, d.payment_id)::integer as line_no,
+       d.payment_id, 'payment' as kind, d.order_id, d.chain, d.paid_date, d.amount, d.fee, d.stamp,
+       null::date as fee_month, null::varchar as adjustment_id
+from _s_due d
+where d.settlement_id in (select settlement_id from _s_stmts_out where state = '{state}')
+union all
+select e.settlement_id, (s.payment_count + e.seq)::integer, e.payment_id, e.kind, null, null, null,
+       e.amount, 0, 0, e.fee_month, e.adjustment_id
+from _s_extra e join _s_stmts_out s using (settlement_id)
+where s.state = '{state}'
+"""
+
 
 def _write_run(con, run_id, at, payout_date, finalize, ok, failures, conservation, stmts, changes) -> None:
     report = json.dumps({"failures": failures, "conservation": conservation}, ensure_ascii=False,
@@ -414,10 +429,7 @@ def _write_run(con, run_id, at, payout_date, finalize, ok, failures, conservatio
     con.execute(
         f"""
         insert into settlement_draft_lines
-        select {run_id}, settlement_id, line_no, kind, payment_id, order_id, chain, paid_date, amount,
-               fee, stamp, fee_month, adjustment_id
-        from _s_lines
-        where settlement_id in (select settlement_id from _s_stmts_out where state = 'draft')
+        select {run_id}, * from ({NUMBERED_LINES.format(state="draft")})
         """
     )
 
@@ -433,12 +445,8 @@ def _write_finalized(con, run_id, at, by, payout_date, stmts, chosen, files, per
         {"at": at, "by": by},
     )
     con.execute(
-        """
-        insert into settlement_lines
-        select settlement_id, line_no, payment_id, kind, order_id, chain, paid_date, amount, fee, stamp,
-               fee_month, adjustment_id
-        from _s_lines
-        where settlement_id in (select settlement_id from _s_stmts_out where state = 'finalized')
+        f"""
+        insert into settlement_lines {NUMBERED_LINES.format(state="finalized")}
         """
     )
     # Close every payout date whose cut-off has passed (only the given one when limited to it).

@@ -3,7 +3,8 @@
 Per-payment fees and stamp charges are summed in SQL (one row per statement arrives here). What
 depends on the settlements before it is decided here, one merchant at a time, over those few rows:
 - monthly fee: once per calendar month, in the first settlement including a payment paid in that
-  month (months already covered by a finalized settlement are never charged again);
+  month (months already covered by a finalized settlement's monthly_fee line, 0 yen included, are
+  never charged again);
 - initial fee: in the merchant's first settlement that includes a payment;
 - consumption tax: 10% of the statement's fees, rounded down once per statement;
 - carried balance: a negative net is carried into the merchant's next settlement, which exists
@@ -64,9 +65,9 @@ def build(
     charged: dict[str, set[date]] = defaultdict(set)
     for m, month in con.execute(
         """
-        select distinct f.merchant_id, date_trunc('month', l.paid_date)::date
+        select distinct f.merchant_id, l.fee_month
         from settlement_lines l join settlement_finalizations f using (settlement_id)
-        where l.kind = 'payment' and f.merchant_id in (select merchant_id from _s_due)
+        where l.kind = 'monthly_fee' and f.merchant_id in (select merchant_id from _s_due)
         """
     ).fetchall():
         charged[m].add(month)
@@ -114,9 +115,9 @@ def build(
             for month in months[(merchant_id, p.start)]:
                 if month not in charged[merchant_id]:
                     charged[merchant_id].add(month)
-                    if monthly_fee:
-                        extra.append(("monthly_fee", None, monthly_fee, month, None))
-                        fees += monthly_fee
+                    # the line records the month as covered even when the plan charges 0 for it
+                    extra.append(("monthly_fee", None, monthly_fee, month, None))
+                    fees += monthly_fee
             if n and not had_payment:
                 had_payment = True
                 if initial_fee:

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from tasks.kana import to_zengin
+from tasks.kana import to_zengin as _to_zengin
+
+# Bank and branch names repeat across transfers: convert each text once.
+to_zengin = lru_cache(maxsize=65536)(_to_zengin)
 
 RECORD_LEN = 120
 NEVER_PAID_BANK = "9900"  # ゆうちょ銀行: never paid (rules.md)

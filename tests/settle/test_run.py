@@ -237,12 +237,14 @@ def test_held_refunded_and_unaccounted_payments(book, settings):
     ) == [(False, True)]
 
 
-def test_bank_9900_is_never_paid(book, settings):
-    book.master(merchants={"M000003": (6, "P1", "9900", "019", "1", "1234567", "ｶﾞｸ)ﾐﾎﾝ")})
+def test_an_account_the_payout_file_cannot_hold_fails_the_run(book, settings):
+    # bank 9900 never gets into the master (0001 checks it; the writer refuses it too, test_zengin);
+    # a bank code unknown to the Zengin data set cannot be written either
+    book.master(merchants={"M000003": (6, "P1", "0002", "019", "1", "1234567", "ｶﾞｸ)ﾐﾎﾝ")})
     book.payment("M000003", "daily", 40000, "2026-11-04", datetime(2026, 11, 9, 6))
     r = settle(settings, at("2026-11-12T07:00"), finalize=True)
-    assert not r.check_ok and any("bank 9900 is never paid" in f for f in r.failures)
-    assert r.finalized == []
+    assert not r.check_ok and r.finalized == []
+    assert any("M000003: bank code 0002 is not in the Zengin" in f for f in r.failures), r.failures
 
 
 def test_payout_date_option_and_period_order(book, settings):
