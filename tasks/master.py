@@ -151,7 +151,7 @@ class MasterRejected(KonbiniError):
 
 @dataclass(frozen=True)
 class MasterLoadResult:
-    load_id: int  # the current load after this call
+    load_id: int  # the current load after this call (with dry_run: what it would be)
     new_load: bool  # False when the set equals the current load
     sha256: str
     merchants: int
@@ -159,18 +159,25 @@ class MasterLoadResult:
     fee_plans: int
 
 
-def master_set_sha256(directory: Path) -> str:
+def read_master_set(directory: Path) -> dict[str, bytes | None]:
+    """The bytes of each of the three files (None when missing), read once."""
+    paths = {name: Path(directory) / name for name in FILES}
+    return {name: (p.read_bytes() if p.is_file() else None) for name, p in paths.items()}
+
+
+def master_set_sha256(contents: dict[str, bytes | None]) -> str:
     """One digest of the three files (name, size and bytes of each, in a fixed order)."""
     h = hashlib.sha256()
     for name in FILES:
-        path = Path(directory) / name
-        content = path.read_bytes() if path.is_file() else b""
+        content = contents.get(name) or b""
         h.update(f"{name}\0{len(content)}\0".encode())
         h.update(content)
     return h.hexdigest()
 
 
-def validate_master(directory: Path) -> tuple[dict[str, pl.DataFrame], list[MasterReason]]:
+def validate_master(
+    directory: Path, contents: dict[str, bytes | None] | None = None
+) -> tuple[dict[str, pl.DataFrame], list[MasterReason]]:
     """Typed frames of the set and every reason it cannot be loaded (empty when it can).
 
     Only what the files say is judged here; `load_master` adds what the warehouse still needs.
@@ -178,14 +185,15 @@ def validate_master(directory: Path) -> tuple[dict[str, pl.DataFrame], list[Mast
     `fee_plans`; each with the column LINE.
     """
     directory = Path(directory)
+    contents = read_master_set(directory) if contents is None else contents
     reasons: list[MasterReason] = []
     raw: dict[str, pl.DataFrame] = {}
     for name, columns in FILES.items():
-        path = directory / name
-        if not path.is_file():
+        content = contents.get(name)
+        if content is None:
             reasons.append(MasterReason(name, f"file is missing from {directory}"))
             continue
-        table = read_csv(path.read_bytes(), columns)
+        table = read_csv(content, columns)
         reasons += [MasterReason(name, r.reason, r.line_no, r.field, r.value)
                     for r in table.file_reasons + table.row_reasons]
         if table.frame is None:
@@ -213,20 +221,22 @@ def validate_master(directory: Path) -> tuple[dict[str, pl.DataFrame], list[Mast
 
 
 def load_master(
-    target: Warehouse | duckdb.DuckDBPyConnection, directory: Path, as_of: datetime
+    target: Warehouse | duckdb.DuckDBPyConnection, directory: Path, as_of: datetime, *, dry_run: bool = False
 ) -> MasterLoadResult:
     """Validate and load the master set in `directory` as the new current load (one transaction).
 
     `target` is a Warehouse (locked, migrated, its own transaction) or a connection without an open
     transaction (this unit of work opens its own). Raises MasterRejected with every reason.
+    With `dry_run`, everything is checked and nothing written: the result tells what a load would do.
     """
     directory = Path(directory)
     if isinstance(target, Warehouse):
         with target.session() as con:
-            return load_master(con, directory, as_of)
+            return load_master(con, directory, as_of, dry_run=dry_run)
     con = target
-    frames, reasons = validate_master(directory)
-    digest = master_set_sha256(directory)
+    contents = read_master_set(directory)
+    frames, reasons = validate_master(directory, contents)
+    digest = master_set_sha256(contents)
     with transaction(con):
         if not reasons:
             reasons = still_needed_reasons(con, frames)
@@ -239,6 +249,8 @@ def load_master(
         if current is not None and current[1] == digest:
             return MasterLoadResult(current[0], False, digest, **counts)
         load_id = (current[0] if current else 0) + 1
+        if dry_run:
+            return MasterLoadResult(load_id, True, digest, **counts)
         con.execute("insert into master_loads values (?, ?, ?, ?)",
                     [load_id, naive_jst(as_of), str(directory.resolve()), digest])
         for table, frame in frames.items():

@@ -31,6 +31,41 @@ def _masked(account_number: str) -> str:
     return "*" * (len(account_number) - 3) + account_number[-3:]
 
 
+def _load(directory: Path, as_of: str | None, dry_run: bool) -> None:
+    from tasks.master import MasterRejected, load_master
+    from tasks.warehouse import open_warehouse
+
+    if not directory.is_dir():
+        raise KonbiniError(f"master folder {directory} does not exist or is not a folder")
+    when = _as_of(as_of)
+    warehouse = open_warehouse()
+    try:
+        result = load_master(warehouse, directory, when, dry_run=dry_run)
+    except MasterRejected as e:
+        table = Table(title="why the master data was rejected")
+        for c in ("file", "line", "field", "value", "reason"):
+            table.add_column(c, overflow="fold")
+        for r in e.reasons:
+            table.add_row(r.file, "" if r.line_no is None else str(r.line_no), r.field or "",
+                          "" if r.value is None else r.value, r.reason)
+        wide = Console(stderr=True, width=max(err.width, 160))
+        wide.print(table)
+        wide.print(f"master data in {directory} rejected: {len(e.reasons)} reason(s); nothing was loaded",
+                   highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if dry_run:
+        verdict = (f"would become master load {result.load_id}" if result.new_load
+                   else f"equals the current master load {result.load_id}")
+        out.print(f"valid: {result.merchants} merchants, {result.sites} sites, {result.fee_plans} fee plans;"
+                  f" {verdict}; nothing loaded")
+    elif result.new_load:
+        warehouse.publish()
+        out.print(f"master load {result.load_id}: {result.merchants} merchants, {result.sites} sites, "
+                  f"{result.fee_plans} fee plans")
+    else:
+        out.print(f"unchanged: the set equals the current master load {result.load_id}; nothing loaded")
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Merchant master data (加盟店マスタ): merchants, sites, fee plans.",
                         no_args_is_help=True)
@@ -45,33 +80,14 @@ def register(app: typer.Typer) -> None:
 
         A set with any error is rejected with every reason (exit code 2) and changes nothing.
         """
-        from tasks.master import MasterRejected, load_master
-        from tasks.warehouse import open_warehouse
+        _load(directory, as_of, dry_run=False)
 
-        if not directory.is_dir():
-            raise KonbiniError(f"master folder {directory} does not exist or is not a folder")
-        when = _as_of(as_of)
-        warehouse = open_warehouse()
-        try:
-            result = load_master(warehouse, directory, when)
-        except MasterRejected as e:
-            table = Table(title="why the master data was rejected")
-            for c in ("file", "line", "field", "value", "reason"):
-                table.add_column(c, overflow="fold")
-            for r in e.reasons:
-                table.add_row(r.file, "" if r.line_no is None else str(r.line_no), r.field or "",
-                              "" if r.value is None else r.value, r.reason)
-            wide = Console(stderr=True, width=max(err.width, 160))
-            wide.print(table)
-            wide.print(f"master data in {directory} rejected: {len(e.reasons)} reason(s); nothing was loaded",
-                       highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        if result.new_load:
-            warehouse.publish()
-            out.print(f"master load {result.load_id}: {result.merchants} merchants, {result.sites} sites, "
-                      f"{result.fee_plans} fee plans")
-        else:
-            out.print(f"unchanged: the set equals the current master load {result.load_id}; nothing loaded")
+    @group.command("check")
+    def check_cmd(
+        directory: Annotated[Path, typer.Argument(help="Folder of merchants.csv, sites.csv, fee_plans.csv")],
+    ) -> None:
+        """Check a master set exactly as `load` would, and load nothing."""
+        _load(directory, None, dry_run=True)
 
     @group.command("show")
     def show_cmd() -> None:

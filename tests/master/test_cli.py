@@ -44,3 +44,11 @@ def test_missing_folder_is_a_clear_error(data_dir, tmp_path):
     r = runner.invoke(app, ["master", "load", str(tmp_path / "nope")])
     assert r.exit_code != 0
     assert "does not exist" in str(r.exception)
+
+
+def test_check_loads_nothing(data_dir, sample_master):
+    r = runner.invoke(app, ["master", "check", str(sample_master)])
+    assert r.exit_code == 0, r.output
+    assert "would become master load 1" in r.output
+    r = runner.invoke(app, ["master", "show"])
+    assert "no master data loaded yet" in str(r.exception)

@@ -287,3 +287,17 @@ def test_load_on_a_connection_is_one_unit_of_work(warehouse, sample_master, tmp_
             load_master(con, bad, AS_OF)
         with transaction(con):  # no transaction was left open
             assert _count(con, "master_loads") == 1
+
+
+def test_dry_run_checks_everything_and_writes_nothing(warehouse, sample_master, tmp_path, settings):
+    first = load_master(warehouse, sample_master, AS_OF, dry_run=True)
+    assert (first.load_id, first.new_load) == (1, True)
+    with warehouse.read() as con:
+        assert _count(con, "master_loads") == 0
+    _with_orders(warehouse, sample_master, settings)
+    assert load_master(warehouse, sample_master, AS_OF, dry_run=True).new_load is False
+    d = edited(sample_master, tmp_path)
+    _drop_line(d / "merchants.csv", "M000003")
+    _drop_line(d / "sites.csv", "S000003")
+    with pytest.raises(MasterRejected):  # what orders still need is checked too
+        load_master(warehouse, d, AS_OF, dry_run=True)
