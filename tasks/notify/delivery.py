@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import duckdb
@@ -29,6 +29,7 @@ import polars as pl
 
 from tasks.clock import jst, naive_jst
 from tasks.notify import signing
+from tasks.notify.outbox import ORDER_KEY
 from tasks.notify.targets import refusal
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -38,11 +39,6 @@ RETRY_WINDOW = timedelta(hours=72)
 MAX_BACKOFF = timedelta(hours=1)
 LEASE = timedelta(minutes=15)  # how long a claimed event is not claimed again (crash mid-run)
 
-# the order in which events of one order happened (tasks.notify.outbox.TYPE_RANK)
-ORDER_KEY = """happened_at,
-    case type when 'payment.preliminary' then 1 when 'payment.cancelled' then 2
-              when 'payment.confirmed' then 3 else 4 end,
-    paid_at nulls last, event_id"""
 
 
 @dataclass(frozen=True)
@@ -56,7 +52,7 @@ class Delivery:
     window_start: datetime  # naive JST
     window_attempts: int  # failed attempts so far within the retry window
     url: str | None
-    secret: str | None
+    secret: str | None = field(repr=False)  # never in logs
     body: bytes
     refused: str | None  # why the target may not be used (the attempt fails without HTTP)
 

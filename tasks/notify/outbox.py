@@ -24,6 +24,12 @@ EVENT_TYPES = ("payment.preliminary", "payment.cancelled", "payment.confirmed", 
 # Within one order and one instant, the order facts happen in (a till payment before its void or
 # its confirmation; an expiry after the payments known at that instant).
 TYPE_RANK = {"payment.preliminary": 1, "payment.cancelled": 2, "payment.confirmed": 3, "order.expired": 4}
+# SQL: the order in which an order's events happened, and are delivered (then paid time, id for ties)
+ORDER_KEY = (
+    "happened_at, case type "
+    + " ".join(f"when '{t}' then {r}" for t, r in TYPE_RANK.items())
+    + " end, paid_at nulls last, event_id"
+)
 
 _PAYMENT_FACTS = """
     select

@@ -138,7 +138,7 @@ def test_an_order_expired_by_a_late_void_expires_after_the_void(facts):
     con.execute("begin")
     assert reconcile(con, jst(2026, 11, 12, 10)).notifications == 2
     con.execute("commit")
-    from tasks.notify.delivery import ORDER_KEY  # the order of delivery
+    from tasks.notify.outbox import ORDER_KEY  # the order of delivery
 
     got = con.execute(f"select type, happened_at from notification_outbox order by {ORDER_KEY}").fetchall()
     assert got == [
