@@ -101,8 +101,11 @@ def read_csv(content: bytes, required: tuple[str, ...]) -> CsvTable:
 def _records(physical: list[str]) -> tuple[list[list[str]], list[int]]:
     """CSV records and the line each starts on. Fast when no quoted field spans lines (then
     record i is line i + 1); otherwise the reader is followed line by line."""
-    records = list(csv.reader(physical, strict=True)) if physical else []
-    if len(records) == len(physical):
+    try:
+        records = list(csv.reader(physical, strict=True))
+    except csv.Error:
+        records = None  # read again line by line to say where
+    if records is not None and len(records) == len(physical):
         return records, list(range(1, len(records) + 1))
     reader = csv.reader(physical, strict=True)
     records, starts = [], []

@@ -325,3 +325,19 @@ def test_line_numbers_follow_quoted_line_breaks(con, ingest):
         (5, "amount"),
         (5, "tax_amount"),
     ]
+
+
+def test_broken_quoting_is_quarantined_whole_with_its_line(con, ingest):
+    lines = [order_line("T-1"), order_line("T-2", reference="1000000000102", kana='"ヤマダ')]
+    out = ingest(ingest_orders_file, orders_file(lines))
+    assert out.state == "quarantined"
+    assert [(r.line_no, r.field) for r in out.reasons] == [(3, None)]
+    assert "not a readable CSV" in out.reasons[0].reason
+    assert _count(con, "orders") == 0
+
+
+def test_header_only_file_is_accepted_empty(con, ingest, settings):
+    out = ingest(ingest_orders_file, orders_file([]))
+    assert out.state == "accepted"
+    assert out.counts == {"orders": 0, "identical": 0, "rejected_rows": 0}
+    assert not rejection_report_path(settings, out.name).exists()
