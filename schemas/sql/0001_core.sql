@@ -128,3 +128,11 @@ create table order_cancellations (
     ingested_at   timestamp not null,
     primary key (merchant_id, order_id)
 );
+
+-- For analysts: why rows of order and cancellation files were rejected (no personal data: the
+-- value of a customer field is never stored).
+create view order_file_rejections as
+select f.file_id, f.name as file_name, f.kind, f.state as file_state, f.received_at,
+       r.line_no, r.field, r.value, r.reason
+from rejections r join inbound_files f using (file_id)
+where f.kind in ('ORDERS', 'ORDER_CANCELS');

@@ -341,3 +341,12 @@ def test_header_only_file_is_accepted_empty(con, ingest, settings):
     assert out.state == "accepted"
     assert out.counts == {"orders": 0, "identical": 0, "rejected_rows": 0}
     assert not rejection_report_path(settings, out.name).exists()
+
+
+def test_analyst_view_of_rejections(con, ingest):
+    out = ingest(ingest_orders_file, _file(BAD_ORDERS))
+    rows = con.sql(
+        "select file_name, kind, file_state, line_no, field from order_file_rejections order by line_no"
+    ).fetchall()
+    assert rows[0] == (BAD_ORDERS.name, "ORDERS", "accepted", 2, "amount") and len(rows) == 5
+    assert out.file_id == 1
