@@ -8,6 +8,7 @@
    net = payments − fees − tax − stamps + adjustments + carried in, tax = ⌊fees × 10%⌋.
 3. Payout files: each file's trailer (read back from its bytes) equals the sum of the positive
    nets of the settlements it pays, and its count the number of merchants paid.
+4. Freshness: the payments table was reconciled after the cut-off of what is finalized.
 """
 
 from __future__ import annotations
@@ -140,10 +141,27 @@ def payout_files(files: dict[date, bytes | str], stmts: pl.DataFrame, chosen: li
     return failures
 
 
+def freshness(con: duckdb.DuckDBPyConnection, stmts: pl.DataFrame, chosen: list[str]) -> list[str]:
+    """Finalizing needs payments reconciled after the cut-off: else a 02 that came in time could be
+    missing from the payments table and be pushed to a later settlement."""
+    sel = stmts.filter(pl.col("settlement_id").is_in(chosen))
+    if not sel.height:
+        return []
+    reconciled = con.execute("select max(as_of) from payments").fetchall()[0][0]
+    latest_cutoff = sel["cutoff"].max()
+    if reconciled is not None and reconciled <= latest_cutoff:
+        return [
+            f"freshness: payments were last reconciled as of {reconciled}, not after the cut-off "
+            f"{latest_cutoff} of the settlements to finalize; run the reconciliation first"
+        ]
+    return []
+
+
 def run_checks(
     con: duckdb.DuckDBPyConnection, files: dict[date, bytes | str], stmts: pl.DataFrame, chosen: list[str]
 ) -> tuple[list[str], dict[str, int]]:
     figures, failures = conservation(con)
     failures += arithmetic(con)
     failures += payout_files(files, stmts, chosen)
+    failures += freshness(con, stmts, chosen)
     return failures, figures

@@ -27,6 +27,9 @@ class Book:
     def __init__(self, warehouse):
         self.warehouse = warehouse
         self.load_id = 0
+        # payments rows say when the reconciliation computed them; these are "reconciled" after
+        # every time the tests settle at (finalizing refuses payments reconciled before the cut-off)
+        self.reconciled_at = datetime(2031, 1, 1)
 
     def master(self, merchants=None, plans=None, loaded_at=datetime(2026, 11, 1)):
         self.load_id += 1
@@ -60,7 +63,7 @@ class Book:
                            ?, ?, ?, false, ?, ?, ?, ?)""",
                 [pid, chain, pid[:11], paid_date, amount, merchant_id, order_id or pid[:8], confirmed,
                  stamp if confirmed else None, confirmed_at, held, refunded, ok,
-                 datetime.combine(paid_date, datetime.min.time()), datetime(2026, 11, 1)])
+                 datetime.combine(paid_date, datetime.min.time()), self.reconciled_at])
         return pid
 
     def update(self, payment_id, **values):

@@ -284,3 +284,13 @@ def test_clawback_is_a_negative_adjustment_in_the_next_settlement(book, settings
     ]
     r2 = settle(settings, at("2026-11-21T07:00"), finalize=True)
     assert figures(r2, "M000003-20261111")["carried_in"] == s["net"]
+
+
+def test_finalizing_needs_payments_reconciled_after_the_cutoff(book, settings):
+    pid = book.payment("M000003", "daily", 40000, "2026-11-04", datetime(2026, 11, 9, 6))
+    book.update(pid, as_of=datetime(2026, 11, 11, 23, 0))
+    stale = settle(settings, at("2026-11-12T07:00"), finalize=True)
+    assert not stale.check_ok and stale.finalized == []
+    assert any("last reconciled as of 2026-11-11 23:00:00" in f for f in stale.failures), stale.failures
+    book.update(pid, as_of=datetime(2026, 11, 12, 6, 50))
+    assert settle(settings, at("2026-11-12T07:00"), finalize=True).finalized == ["M000003-20261101"]
