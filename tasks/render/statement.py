@@ -77,7 +77,8 @@ def gather(con: duckdb.DuckDBPyConnection, settlement_id: str, settings: Setting
     ]
     payments = [ln for ln in lines if ln["kind"] == "payment"]
     per_payment_fees = sum(ln["fee"] for ln in payments)
-    other_fees = [ln for ln in lines if ln["kind"] in ("monthly_fee", "initial_fee")]
+    # a plan without a monthly fee still records the month covered, as a 0-yen line: not invoiced
+    other_fees = [ln for ln in lines if ln["kind"] in ("monthly_fee", "initial_fee") and ln["amount"]]
     issued = finalized_at.date() if finalized_at else as_of.date()
     figures = {
         "payments_total": int(total), "payment_count": int(count), "fees": int(fees), "tax": int(tax),

@@ -158,7 +158,9 @@ def insert_settlement_m000003(con) -> None:
     finalizes it: 3 payments 103,000, fees 13,360, tax 1,336, stamps 200, net 88,104."""
     sid = "M000003-20261101"
     con.execute(
-        "insert into settlement_finalizations values (?, 'M000003', date '2026-11-01', date '2026-11-05',"
+        "insert into settlement_finalizations (settlement_id, merchant_id, period_start, period_end, cutoff,"
+        " payout_date, finalized_at, finalized_by, run_id, cycle, payment_count, payments_total, fees, tax,"
+        " stamps, adjustments, carried_in, net) values (?, 'M000003', date '2026-11-01', date '2026-11-05',"
         " timestamp '2026-11-11 23:59:59', date '2026-11-16', timestamp '2026-11-12 06:00:00', 'schedule',"
         " 1, 6, 3, 103000, 13360, 1336, 200, 0, 0, 88104)", [sid])
     lines = [
@@ -170,9 +172,11 @@ def insert_settlement_m000003(con) -> None:
         (6, None, "tax", None, None, None, 1336, 0, 0, None),
     ]
     for n, pid, kind, oid, chain, paid, amount, fee, stamp, month in lines:
-        con.execute("insert into settlement_lines values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
+        con.execute("insert into settlement_lines (settlement_id, line_no, payment_id, kind, order_id, chain,"
+                    " paid_date, amount, fee, stamp, fee_month) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [sid, n, pid, kind, oid, chain, paid, amount, fee, stamp, month])
-    con.execute("insert into payout_transfers values (date '2026-11-16', 'M000003', 88104, '0001', '100',"
+    con.execute("insert into payout_transfers (payout_date, merchant_id, amount, bank_code, branch_code,"
+                " account_type, account_number) values (date '2026-11-16', 'M000003', 88104, '0001', '100',"
                 " '2', '0001111')")
 
 
@@ -219,3 +223,37 @@ def ops_world(settled_world):
     with settled_world.write() as con:
         insert_operations_facts(con)
     return settled_world
+
+
+@pytest.fixture
+def tls_smtp_server(tmp_path, monkeypatch):
+    """A real SMTP server requiring STARTTLS and a login (as a production relay does), with a
+    self-signed certificate for 127.0.0.1 that the client trusts through SSL_CERT_FILE."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"reports" and auth_data.password == b"s3cret"
+        return AuthResult(success=ok)
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context,
+                            require_starttls=True, authenticator=authenticator, auth_required=True)
+    controller.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    for k, v in {"HOST": "127.0.0.1", "PORT": str(port), "STARTTLS": "true", "USERNAME": "reports",
+                 "PASSWORD": "s3cret"}.items():
+        monkeypatch.setenv(f"KONBINI_SMTP__{k}", v)
+    yield inbox
+    controller.stop()

@@ -97,3 +97,14 @@ def test_an_attempt_without_outcome_is_not_retried_but_can_be_resent(
     assert len(smtp_server.messages) == 1
     with pytest.raises(Exception, match="has not been rendered"):
         open_resend(small_world, out, "collection/M000009/2026-11-04", requested_by="operator")
+
+
+def test_starttls_and_login_as_with_a_production_relay(small_world, tls_smtp_server, as_of, tmp_path):
+    settings = get_settings()
+    out = tmp_path / "out"
+    _render(small_world, settings, as_of, out)
+    with small_world.read() as con:
+        d = due_deliveries(con, out)[0]
+    assert deliver(small_world, d, settings, as_of, backoff_s=0).state == "accepted"
+    assert len(tls_smtp_server.messages) == 1
+    assert tls_smtp_server.messages[0].rcpt_tos == [d.recipient]
