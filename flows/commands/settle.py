@@ -13,6 +13,7 @@ from rich.table import Table
 from tasks import clock
 from tasks.errors import KonbiniError
 
+SHOW_LINES = 50  # line changes printed; all are in settlement_draft_changes
 out = Console(soft_wrap=True)  # paths and ids are never wrapped
 
 
@@ -129,11 +130,14 @@ def register(app: typer.Typer) -> None:
         figures = [c for c in r.changes.iter_rows(named=True) if c["change"] in ("figure", "gone")]
         for c in figures:
             out.print(f"  {c['settlement_id']}: {c['item']} {c['before_value']} → {c['after_value']}")
-        for c in r.changes.iter_rows(named=True):
-            if c["change"] in ("line_added", "line_removed"):
-                what = c["payment_id"] or (c["fee_month"] and f"{c['fee_month']:%Y-%m}") or ""
-                out.print(f"  {c['settlement_id']}: {c['change'].replace('_', ' ')} {c['item']} {what} "
-                          f"{c['after_value'] if c['change'] == 'line_added' else c['before_value']}")
+        line_changes = r.changes.filter(r.changes["change"].is_in(["line_added", "line_removed"]))
+        for c in line_changes.head(SHOW_LINES).iter_rows(named=True):
+            what = c["payment_id"] or (c["fee_month"] and f"{c['fee_month']:%Y-%m}") or ""
+            out.print(f"  {c['settlement_id']}: {c['change'].replace('_', ' ')} {c['item']} {what} "
+                      f"{c['after_value'] if c['change'] == 'line_added' else c['before_value']}")
+        if line_changes.height > SHOW_LINES:
+            out.print(f"  … and {line_changes.height - SHOW_LINES} more line changes "
+                      f"(settlement_draft_changes, run_id {r.run_id})")
         cons = r.conservation
         out.print("confirmed " + _yen(cons["confirmed"]) + " yen = " + ", ".join(
             f"{k} {_yen(cons[k])}" for k in ("settled", "in_run", "waiting", "carried", "held", "refunded")))
