@@ -134,54 +134,48 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
 
     # The order's payment: the earliest live, on-time, right-amount, not-cancelled, not-refunded
     # payment (a payment already in a finalized settlement first: a settlement never changes);
-    # failing one, the earliest released payment of the order.
-    con.execute("""
-        create or replace temp table rc_pay2 as
-        select *,
-            live and order_id is not null and base_code is null and not refunded as candidate,
-            live and order_id is not null and released and not refunded as release_candidate
-        from rc_pay1;
-
-        create or replace temp table rc_pay3 as
-        select *,
-            case when candidate then row_number() over (
-                partition by chain, reference, candidate
-                order by settlement_id is null, paid_date, paid_time, store_code, payment_id)
-                end as cand_rank,
-            case when release_candidate then row_number() over (
-                partition by chain, reference, release_candidate
-                order by settlement_id is null, paid_date, paid_time, store_code, payment_id)
-                end as rel_rank,
-            bool_or(candidate) over (partition by chain, reference) as key_has_candidate
-        from rc_pay2;
+    # failing one, the earliest released payment of the order. An aggregate per key (arg_min over
+    # the rules' order), not a window: most keys have one payment, and a hash aggregate beats a sort.
+    line = "(settlement_id is null, paid_date, paid_time, store_code, payment_id)"
+    con.execute(f"""
+        create or replace temp table rc_op as
+        with c as (
+            select chain, reference, payment_id, live_at, settlement_id, paid_date, paid_time, store_code,
+                base_code is null as candidate
+            from rc_pay1
+            where live and order_id is not null and not refunded and (base_code is null or released)
+        ), k as (
+            select chain, reference,
+                arg_min(payment_id, {line}) filter (where candidate) as cand_id,
+                arg_min(live_at, {line}) filter (where candidate) as cand_live_at,
+                arg_min(payment_id, {line}) filter (where not candidate) as rel_id,
+                arg_min(live_at, {line}) filter (where not candidate) as rel_live_at
+            from c group by chain, reference
+        )
+        select chain, reference, coalesce(cand_id, rel_id) as op_id,
+               case when cand_id is not null then cand_live_at else rel_live_at end as op_live_at
+        from k
     """)
     con.execute("""
         create or replace temp table rc_pay as
-        with p0 as (
-            select * exclude (cand_rank, rel_rank, key_has_candidate),
-                coalesce(cand_rank = 1, false)
-                  or (not key_has_candidate and coalesce(rel_rank = 1, false)) as is_order_payment
-            from rc_pay3
-        ), p as (
-            select *,
-                max(live_at) filter (where is_order_payment) over (partition by chain, reference)
-                  as op_live_at,
-                bool_or(is_order_payment) over (partition by chain, reference) as key_has_order_payment
-            from p0
-        )
-        select p.* exclude (key_has_order_payment),
+        select p.*,
+            coalesce(p.payment_id = o.op_id, false) as is_order_payment,
+            o.op_live_at,
             -- refunded or not: a refund must not make its own DUPLICATE_PAYMENT disappear
-            live and order_id is not null and base_code is null and not is_order_payment
-              and key_has_order_payment as duplicate,
-            coalesce(expected_stamp is not null and (
-                (prelim_stamp is not null and prelim_stamp <> expected_stamp)
-                or (confirmed_stamp is not null and confirmed_stamp <> expected_stamp)), false)
+            p.live and p.order_id is not null and p.base_code is null
+              and o.op_id is not null and p.payment_id <> o.op_id as duplicate,
+            coalesce(p.expected_stamp is not null and (
+                (p.prelim_stamp is not null and p.prelim_stamp <> p.expected_stamp)
+                or (p.confirmed_stamp is not null and p.confirmed_stamp <> p.expected_stamp)), false)
                 as stamp_mismatch,
-            least(case when prelim_stamp <> expected_stamp then prelim_at end,
-                  case when confirmed_stamp <> expected_stamp then confirmed_at end) as stamp_mismatch_at,
-            concat_ws(', ', 'expected ' || expected_stamp::int, '01 flag ' || prelim_stamp::int,
-                      '02 flag ' || confirmed_stamp::int, 'barcode ' || barcode_stamp::int) as stamp_detail
-        from p
+            least(case when p.prelim_stamp <> p.expected_stamp then p.prelim_at end,
+                  case when p.confirmed_stamp <> p.expected_stamp then p.confirmed_at end)
+                as stamp_mismatch_at,
+            concat_ws(', ', 'expected ' || p.expected_stamp::int, '01 flag ' || p.prelim_stamp::int,
+                      '02 flag ' || p.confirmed_stamp::int, 'barcode ' || p.barcode_stamp::int)
+                as stamp_detail
+        from rc_pay1 p
+        left join rc_op o on o.chain = p.chain and o.reference = p.reference
     """)
 
     # Exceptions: one select per rule of the table, then one filter for all.

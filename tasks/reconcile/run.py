@@ -182,7 +182,7 @@ def reconcile(
         [run_id, at, merchant, since_n, until_n, scope, counts["orders"], counts["payments"],
          counts["exceptions"], open_n, json.dumps(status_counts, sort_keys=True), max_file_id],
     )
-    for tmp in ("rc_agg", "rc_deadline", "rc_res", "rc_fin", "rc_ord", "rc_pay1", "rc_pay2", "rc_pay3",
+    for tmp in ("rc_agg", "rc_deadline", "rc_res", "rc_fin", "rc_ord", "rc_pay1", "rc_op",
                 "rc_pay", "rc_exc", "rc_exc2", "rc_hold", "rc_payments", "rc_status", "rc_keys"):
         con.execute(f"drop table if exists {tmp}")
     t2 = time.perf_counter()

@@ -43,7 +43,7 @@ def scenarios(draw):
         ref = str(i + 1).rjust(CHAINS[chain][2], "0")
         amount = draw(st.sampled_from([1000, 50000, 54000]))
         orders.append(dict(order_id=f"O{i}", chain=chain, ref=ref, amount=amount,
-                           tax=draw(st.sampled_from([0, 4909])),
+                           tax=draw(st.sampled_from([0, amount // 11])),
                            due=date(2026, 11, 2) + timedelta(days=draw(st.integers(1, 6))),
                            cancelled=draw(st.booleans()) and draw(st.booleans())))
     n_unknown = draw(st.integers(0, 1))
