@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,18 +115,43 @@ class Warehouse:
             yield con
 
     def publish(self) -> Path:
-        """Copy the warehouse to analytics.duckdb for analysts; the swap is atomic (rename)."""
+        """Refresh analytics.duckdb, the analysts' copy; the swap is atomic (rename).
+
+        The copy is rebuilt table by table rather than copied as a file, so that what analysts must
+        not see never reaches it: customers' personal data, the raw bytes of received files (order
+        files hold personal data) and merchants' notification secrets (see REDACTED).
+        """
         target = self.path.with_name("analytics.duckdb")
+        tmp = target.with_name(target.name + ".tmp")
         with self._lock():
             if not self.path.exists():
                 return target
+            tmp.unlink(missing_ok=True)
             con = duckdb.connect(str(self.path))
-            con.execute("checkpoint")
-            con.close()
-            tmp = target.with_name(target.name + ".tmp")
-            shutil.copyfile(self.path, tmp)
+            try:
+                db = con.execute("select current_database()").fetchone()[0]
+                con.execute(f"attach '{tmp}' as analytics")
+                con.execute(f"copy from database {db} to analytics (schema)")  # tables, views, macros
+                tables = con.execute(
+                    "select table_name from duckdb_tables() where database_name = ?"
+                    " and schema_name = 'main' order by table_name", [db]
+                ).fetchall()
+                for (table,) in tables:
+                    select = REDACTED.get(table, "select * from {db}.main.{t}").format(db=db, t=table)
+                    con.execute(f"insert into analytics.main.{table} {select}")
+                con.execute("detach analytics")
+            finally:
+                con.close()
             os.replace(tmp, target)
         return target
+
+
+# What the analysts' copy holds instead of the full table.
+REDACTED: dict[str, str] = {
+    "order_customers": "select * from {db}.main.{t} limit 0",  # personal data: the table stays, empty
+    "inbound_files": "select * replace (cast('' as blob) as content) from {db}.main.{t}",
+    "merchants": "select * replace (cast(null as varchar) as notify_secret) from {db}.main.{t}",
+}
 
 
 @contextmanager

@@ -31,3 +31,23 @@ def test_publish_gives_analysts_a_readable_copy(tmp_path):
         ro = duckdb.connect(str(copy), read_only=True)
         assert ro.execute("select count(*) from master_loads").fetchone() == (1,)
         ro.close()
+
+
+def test_analysts_copy_holds_no_personal_data_nor_secrets(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.write() as con:
+        con.execute("insert into order_customers values ('M000001', 'A-1', 'ヤマダ', '0312345678', 'a@b.jp')")
+        con.execute(
+            "insert into merchants values (1, 'M000001', 'x', 'ｶ)ｻﾝﾌﾟﾙ', 'active', '2026-01-01', 1, 'P1',"
+            " '0005', '001', '1', '1234567', 'https://m.example/h',"
+            " 'k3J9xQ2mV8pL5tR1wZ7yB4nC6dF0gH2s', 'e@x')"
+        )
+        con.execute("insert into master_loads values (1, localtimestamp, 'x', 'y')")
+    copy = wh.publish()
+    ro = duckdb.connect(str(copy), read_only=True)
+    assert ro.execute("select count(*) from order_customers").fetchone() == (0,)
+    merchants = ro.execute("select notify_secret, name_kana from current_merchants").fetchall()
+    assert merchants == [(None, "ｶ)ｻﾝﾌﾟﾙ")]
+    ro.close()
+    assert b"0312345678" not in copy.read_bytes()
+    assert b"k3J9xQ2mV8pL5tR1wZ7yB4nC6dF0gH2s" not in copy.read_bytes()
