@@ -117,6 +117,9 @@ def deliver(wh: Warehouse, d: Delivery, settings: Settings, as_of: datetime, *, 
             backoff_s: float = 2.0) -> Outcome:
     """Send one delivery, logging every step; up to `tries` tries now (never past MAX_ATTEMPTS)."""
     attempt = d.attempts
+    missing = [str(p) for p in (d.pdf_path, d.csv_path) if not p.is_file()]
+    if missing:  # nothing was tried: not logged; render the report again and the next run sends it
+        return Outcome(d.report_id, d.recipient, d.round, "failed", attempt, f"missing {', '.join(missing)}")
     error = None
     for i in range(tries):
         if attempt >= MAX_ATTEMPTS:

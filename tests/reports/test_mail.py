@@ -108,3 +108,15 @@ def test_starttls_and_login_as_with_a_production_relay(small_world, tls_smtp_ser
     assert deliver(small_world, d, settings, as_of, backoff_s=0).state == "accepted"
     assert len(tls_smtp_server.messages) == 1
     assert tls_smtp_server.messages[0].rcpt_tos == [d.recipient]
+
+
+def test_a_missing_file_is_reported_not_sent_and_not_logged(small_world, smtp_server, as_of, tmp_path):
+    settings = get_settings()
+    out = tmp_path / "out"
+    rendered = _render(small_world, settings, as_of, out)
+    rendered[0].pdf_path.unlink()
+    with small_world.read() as con:
+        d = due_deliveries(con, out)[0]
+    o = deliver(small_world, d, settings, as_of, backoff_s=0)
+    assert o.state == "failed" and "missing" in o.error and smtp_server.messages == []
+    assert _states(small_world) == []
