@@ -35,6 +35,7 @@ from tasks.warehouse import Warehouse, transaction
 log = logging.getLogger("konbini.ingest")
 
 RETRY_DELAYS = (2.0, 10.0, 30.0)  # seconds between attempts to reach an inbox within one pull
+CHECKPOINT_THRESHOLD = "512MB"  # WAL size that triggers a checkpoint during a pull
 
 Handler = Callable[[duckdb.DuckDBPyConnection, InboundFile, datetime, Settings], FileOutcome]
 # inbox kind -> (module, function); imported when first needed
@@ -121,6 +122,9 @@ def pull(
         log.warning("rejected unread: %s/%s (name does not match the spec)", o.kind, o.name)
 
     with warehouse.session() as con:
+        # one checkpoint when the session closes rather than one per large file: commits stay
+        # durable through the WAL, and a checkpoint costs more the bigger the warehouse grows
+        con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         with transaction(con):
             record_attempt(con, src.label, as_of, ok=True)
         for meta in listing.files:

@@ -22,8 +22,9 @@ create table feed_records (
     file_created_at  timestamp not null,      -- from the file (header; CVS: its name)
     ingested_at      timestamp not null,
     event_id         varchar not null,        -- md5 of the event identity (below)
-    payment_id       varchar not null,        -- md5 of the identity without the kind
-    primary key (file_id, record_no)
+    payment_id       varchar not null         -- md5 of the identity without the kind
+    -- unique (file_id, record_no) by construction; no index: an ART index made every commit slower
+    -- as the table grew (checkpoints rewrite it), and nothing looks records up by it
 );
 
 -- One row per event: identity (chain, reference, kind, paid_date, paid_time, store_code, amount).

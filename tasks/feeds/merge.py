@@ -47,26 +47,40 @@ _STAGED = "_feed_file_records"
 
 
 def _stage(con: duckdb.DuckDBPyConnection, events: pl.DataFrame) -> None:
+    """The file's records with their ids (temp table), and the stored sighting of each identity
+    already known (one scan of feed_records, pruned by paid date: the identity includes it)."""
     con.register(_STAGED + "_frame", events)
     con.execute(
         f"create or replace temp table {_STAGED} as select *, {EVENT_ID_SQL} as event_id,"
         f" {PAYMENT_ID_SQL} as payment_id from {_STAGED}_frame"
     )
     con.unregister(_STAGED + "_frame")
+    lo, hi = events["paid_date"].min(), events["paid_date"].max()
+    differs = " or ".join(f"n.{c} is distinct from r.{c}" for c in FACTS)
+    facts = ", ".join(f"n.{c}::varchar as new_{c}, r.{c}::varchar as old_{c}" for c in FACTS)
+    con.execute(
+        f"""create or replace temp table {_STAGED}_known as
+        select n.record_no, r.file_id as stored_file_id, r.record_no as stored_record_no,
+               ({differs}) as differs, {facts}
+        from {_STAGED} n
+        join feed_records r on r.event_id = n.event_id and r.paid_date between ? and ?
+        qualify row_number() over (partition by n.record_no order by r.file_id, r.record_no) = 1""",
+        [lo, hi],
+    )
+
+
+def _drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"drop table if exists {_STAGED}")
+    con.execute(f"drop table if exists {_STAGED}_known")
 
 
 def conflict_reasons(con: duckdb.DuckDBPyConnection) -> list[Reason]:
     """Staged records whose identity is stored already with another stamp flag, date or barcode."""
-    differs = " or ".join(f"n.{c} is distinct from r.{c}" for c in FACTS)
-    picks = ", ".join(f"n.{c}::varchar as new_{c}, r.{c}::varchar as old_{c}" for c in FACTS)
+    picks = ", ".join(f"k.new_{c}, k.old_{c}" for c in FACTS)
     rows = con.execute(
-        f"""select n.record_no, f.name, r.record_no as stored_record_no, {picks}
-        from {_STAGED} n
-        join feed_records r on r.event_id = n.event_id
-        join inbound_files f on f.file_id = r.file_id
-        where {differs}
-        qualify row_number() over (partition by n.record_no order by r.file_id, r.record_no) = 1
-        order by n.record_no"""
+        f"""select k.record_no, f.name, k.stored_record_no, {picks}
+        from {_STAGED}_known k join inbound_files f on f.file_id = k.stored_file_id
+        where k.differs order by k.record_no"""
     ).fetchall()
     reasons = []
     for row in rows:
@@ -93,24 +107,20 @@ def ingest_feed_file(
         reasons += conflict_reasons(con)
     received_at = naive_jst(as_of)
     if reasons:
-        if events is not None:
-            con.execute(f"drop table {_STAGED}")
+        _drop_staged(con)
         file_id = record_file(con, f, "quarantined", received_at, reasons)
         return FileOutcome(f.meta.name, f.meta.kind, "quarantined", file_id, reasons,
                            {"records": 0 if events is None else events.height})
     file_id = record_file(con, f, "accepted", received_at)
-    (new_events,) = con.execute(
-        f"select count(*) from {_STAGED} n where not exists"
-        " (select 1 from feed_records r where r.event_id = n.event_id)"
-    ).fetchone()
+    (known,) = con.execute(f"select count(*) from {_STAGED}_known").fetchone()
     con.execute(
         f"insert into feed_records ({', '.join(COLUMNS)}) select ?, record_no, feed, chain, kind, reference,"
         " paid_date, paid_time, store_code, amount, stamp_flag, transfer_date, confirmed_date, cancelled_at,"
         f" barcode, barcode_stamp, file_created_at, ?, event_id, payment_id from {_STAGED}",
         [file_id, received_at],
     )
-    con.execute(f"drop table {_STAGED}")
-    counts = {"records": events.height, "new_events": new_events}
+    _drop_staged(con)
+    counts = {"records": events.height, "new_events": events.height - known}
     for kind, n in events.group_by("kind").len().iter_rows():
         counts[kind] = n
     return FileOutcome(f.meta.name, f.meta.kind, "accepted", file_id, [], counts)
