@@ -32,7 +32,7 @@ def setup_one(facts, hook, path="/m1", secret=SECRET_1, n_orders=1):
 
 
 def deliver(warehouse, at, **kw):
-    kw.setdefault("timeout_s", 2.0)
+    kw.setdefault("timeout_s", 10.0)  # the real limit: a loaded CI machine can be slow to answer
     return deliver_due(warehouse, at, allow_loopback=True, **kw)
 
 
@@ -41,7 +41,7 @@ def deliver_on(con, at, **kw):
     con.execute("begin")
     chains = claim(con, at, True)
     con.execute("commit")
-    results = send(chains, at, timeout_s=2.0)
+    results = send(chains, at)
     con.execute("begin")
     summary = record(con, chains, results, at)
     con.execute("commit")
@@ -97,14 +97,14 @@ def test_500_then_200_is_delivered_once_with_the_same_event_id(facts, hook, ware
 
 def test_a_hanging_server_times_out_and_is_retried(facts, hook, warehouse):
     setup_one(facts, hook)
-    hook.script["/m1"] = [("hang", 3)]
+    hook.script["/m1"] = [("hang", 5)]
     summary = deliver(warehouse, T0, timeout_s=1.0)
     assert summary["failed"] == 1
     (status, latency, error) = facts.con.execute(
         "select status_code, latency_ms, error from notification_attempts"
     ).fetchone()
-    assert status is None and 900 <= latency < 2500 and error == "no answer within 1 s"
-    assert deliver(warehouse, T0 + timedelta(minutes=1), timeout_s=1.0)["delivered"] == 1
+    assert status is None and 900 <= latency < 4500 and error == "no answer within 1 s"
+    assert deliver(warehouse, T0 + timedelta(minutes=1))["delivered"] == 1
 
 
 def test_redirect_is_a_failure_and_not_followed(facts, hook, warehouse):

@@ -24,8 +24,8 @@ def test_deliver_notifications_flow(prefect_harness, loopback, facts, hook):
     facts.con.close()  # the flow is the writer now
     hook.script["/m1"] = [500]
 
-    first = deliver_notifications(as_of=t0, timeout_s=2.0)
-    second = deliver_notifications(as_of=t0 + timedelta(minutes=1), timeout_s=2.0)
+    first = deliver_notifications(as_of=t0)
+    second = deliver_notifications(as_of=t0 + timedelta(minutes=1))
     assert first == {"attempted": 1, "delivered": 0, "failed": 1, "dead": 0}
     assert second == {"attempted": 1, "delivered": 1, "failed": 0, "dead": 0}
     a, b = hook.received
