@@ -84,7 +84,7 @@ def demo(plan: DemoPlan = DemoPlan()) -> dict:
         pull_feeds(as_of=morning)
         reconcile(as_of=morning)
         settle(as_of=morning)
-        render_reports(as_of=datetime.combine(day, REPORTS_AT, JST))
+        render_reports(as_of=datetime.combine(day, REPORTS_AT, JST), workers=1)  # a few a day
         log.info("demo %s: %d files delivered and processed", day.isoformat(), delivered)
         previous = morning
         day += timedelta(days=1)

@@ -136,8 +136,10 @@ def _phase(name: str, db: Path, orders: int) -> dict:
         result = {"scope": r.scope, "orders": r.orders, "payments": r.payments, "exceptions": r.exceptions,
                   "open_exceptions": r.open_exceptions, "status_counts": r.status_counts,
                   "seconds": r.seconds}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     result["wall_s"] = round(time.perf_counter() - t0, 2)
-    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)  # all threads; honest on a busy machine
+    result["peak_rss_mib"] = round(usage.ru_maxrss / 1024)
     return result
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -68,14 +69,18 @@ def main() -> None:
             at = datetime(2026, 11, 12, 6, tzinfo=JST)
             jobs = [statement.gather(con, sid, settings, at) for sid in ids]
         t1 = time.perf_counter()
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime + time.process_time()
         rendered = render_many(jobs, tmp / "out", workers=args.workers)
         t2 = time.perf_counter()
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime + time.process_time() - cpu0
         pdf_bytes = sum(r.pdf_path.stat().st_size for r in rendered)
         print(f"statements: {len(rendered)} of {args.lines} payment lines, workers {args.workers}, "
               f"cpus {os.cpu_count()}")
         print(f"gather: {t1 - t0:.1f} s ({len(jobs) / (t1 - t0):.0f}/s)")
         print(f"render: {t2 - t1:.1f} s ({len(rendered) / (t2 - t1):.2f}/s), "
               f"mean PDF {pdf_bytes / len(rendered) / 1024:.0f} KiB")
+        print(f"render CPU: {cpu / len(rendered):.3f} s per statement (all processes), load average "
+              f"{os.getloadavg()[0]:.1f}")
         print(f"total: {t2 - t0:.1f} s -> {len(rendered) / (t2 - t0):.2f} statements/s")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -13,6 +13,7 @@ left to do) is timed. Results go to docs/benchmarks.md (## Settle).
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from datetime import datetime
@@ -100,21 +101,26 @@ def main() -> None:
         if args.draft_first:
             t = time.perf_counter()
             r = settle(settings, AS_OF)
-            print(f"draft run: {r.statements.height:,} statements in {time.perf_counter() - t:.1f} s")
-        t = time.perf_counter()
+            print(f"draft run: {r.statements.height:,} statements in {time.perf_counter() - t:.1f} s",
+                  r.timings)
+        t, cpu = time.perf_counter(), time.process_time()
         r = settle(settings, AS_OF, finalize=True, by="bench")
-        took = time.perf_counter() - t
+        took, took_cpu = time.perf_counter() - t, time.process_time() - cpu
         print(f"finalizing run: {r.statements.height:,} statements, {len(r.finalized):,} finalized, "
-              f"{len(r.payout_dates)} payout files, check_ok={r.check_ok} in {took:.1f} s")
+              f"{len(r.payout_dates)} payout files, check_ok={r.check_ok} in {took:.1f} s "
+              f"(CPU {took_cpu:.1f} s, all threads)")
+        print("phases (wall s):", r.timings)
         print("conservation:", r.conservation)
         with wh.read() as con:
             lines, transfers = con.execute(
                 "select (select count(*) from settlement_lines), (select count(*) from payout_transfers)"
             ).fetchall()[0]
         print(f"settlement lines {lines:,}, transfers {transfers:,}")
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         r2 = settle(settings, AS_OF.replace(hour=8), finalize=True, by="bench")
-        print(f"rerun (nothing to do): {r2.statements.height} statements in {time.perf_counter() - t:.1f} s")
+        print(f"rerun (nothing to do): {r2.statements.height} statements in {time.perf_counter() - t:.1f} s "
+              f"(CPU {time.process_time() - cpu:.1f} s)")
+        print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

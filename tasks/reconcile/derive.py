@@ -6,10 +6,12 @@ the result never depends on the order in which files arrived, and a rerun with t
 `as_of` gives the same rows. Everything about one (chain, reference) depends only on that key's
 facts, which is what lets a scoped run (`rc_keys`) recompute a subset exactly.
 
-Temp tables built (on the caller's connection, inside its transaction):
-    rc_pay        one row per payment with everything the rules need   → `payments`
-    rc_exc        every exception raised by as_of (open/cleared/resolved) → `exceptions`
-    rc_status     one row per order                                      → `order_status`
+Temp tables and views built (on the caller's connection, inside its transaction):
+    rc_pay        one row per payment with everything the rules need (table)
+    rc_exc2       every exception raised by as_of (open/cleared/resolved) → `exceptions`
+    rc_payments   one row per payment (view over rc_pay)                 → `payments`
+    rc_status     one row per order (view)                                → `order_status`
+Only what is read many times is materialised; the rest are views inlined where they are used.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
     """
     at = ts(as_of)
     con.execute(f"""
-        create or replace temp table rc_agg as
+        create or replace temp view rc_agg as
         select payment_id,
             any_value(chain) as chain, any_value(reference) as reference,
             any_value(paid_date) as paid_date, any_value(paid_time) as paid_time,
@@ -73,7 +75,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
 
     # PRELIM_NOT_CONFIRMED deadlines per paid date (few distinct dates; the calendar is Python's).
     dates = [d for (d,) in con.execute(
-        "select distinct paid_date from rc_agg where prelim_at is not null").fetchall()]
+        f"select distinct paid_date from feed_records where kind = '01' and ingested_at <= {at}").fetchall()]
     con.execute("create or replace temp table rc_deadline (paid_date date, pnc_deadline timestamp)")
     if dates:
         con.executemany("insert into rc_deadline values (?, ?)", [[d, prelim_deadline(d)] for d in dates])
@@ -94,7 +96,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
         where f.finalized_at <= {at} and l.payment_id is not null
         group by l.payment_id;
 
-        create or replace temp table rc_ord as
+        create or replace temp view rc_ord as
         select o.merchant_id, o.order_id, o.chain, o.payment_reference, o.amount, o.tax_mode,
                o.tax_amount, o.due_date, o.ingested_at as order_at, c.ingested_at as cancellation_at
         from orders o {_key_filter('o', 'chain', 'payment_reference', scoped)}
@@ -215,7 +217,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
         from rc_exc2 where holds and state = 'open'
         group by payment_id;
 
-        create or replace temp table rc_payments as
+        create or replace temp view rc_payments as
         select p.payment_id, p.chain, p.reference, p.paid_date, p.paid_time, p.store_code, p.amount,
             p.merchant_id, p.order_id,
             p.prelim_at is not null as has_prelim,
@@ -239,7 +241,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
             {at} as as_of
         from rc_pay p left join rc_hold h using (payment_id);
 
-        create or replace temp table rc_status as
+        create or replace temp view rc_status as
         select o.merchant_id, o.order_id, o.chain, o.payment_reference, o.amount, o.due_date,
             case when p.settlement_id is not null then 'settled'
                  when p.confirmed_at is not null then 'confirmed'

@@ -91,7 +91,8 @@ def _scope_keys(con, as_of: datetime, merchant: str | None, since: datetime | No
                 {"m": merchant} if merchant else None)
 
 
-def _replace(con, scoped: bool, gaps: bool) -> None:
+def _replace(con, scoped: bool, gaps: bool) -> dict[str, int]:
+    """Replace the recomputed rows; returns how many of each were written."""
     if not scoped:
         for table in DERIVED:
             con.execute(f"delete from {table}")
@@ -106,9 +107,11 @@ def _replace(con, scoped: bool, gaps: bool) -> None:
         """)
         if gaps:
             con.execute("delete from exceptions where code = 'FILE_SEQUENCE_GAP'")
-    con.execute("insert into payments by name select * from rc_payments")
-    con.execute("insert into order_status by name select * from rc_status")
-    con.execute("insert into exceptions by name select * from rc_exc2")
+    counts = {}
+    for name, table, source in (("payments", "payments", "rc_payments"), ("orders", "order_status", "rc_status"),
+                                ("exceptions", "exceptions", "rc_exc2")):
+        (counts[name],) = con.execute(f"insert into {table} by name select * from {source}").fetchone()
+    return counts
 
 
 def reconcile(
@@ -158,7 +161,7 @@ def reconcile(
     t0 = time.perf_counter()
     derive(con, at, scoped=scoped, gaps=gaps)
     t1 = time.perf_counter()
-    _replace(con, scoped, gaps)
+    counts = _replace(con, scoped, gaps)
 
     (prev,) = con.execute("select max(as_of) from reconcile_runs where as_of <= ?", [at]).fetchone()
     window_start = since_n or prev or datetime(1, 1, 1)
@@ -168,8 +171,6 @@ def reconcile(
     cleared = dict(con.execute(
         "select code, count(*) from rc_exc2 where cleared_at > ? group by code order by code",
         [window_start]).fetchall())
-    tables = (("orders", "rc_status"), ("payments", "rc_payments"), ("exceptions", "rc_exc2"))
-    counts = {name: con.execute(f"select count(*) from {tmp}").fetchone()[0] for name, tmp in tables}
     status_counts = dict(con.execute(
         "select status, count(*) from order_status group by status order by status").fetchall())
     open_by_code = dict(con.execute(
@@ -182,8 +183,10 @@ def reconcile(
         [run_id, at, merchant, since_n, until_n, scope, counts["orders"], counts["payments"],
          counts["exceptions"], open_n, json.dumps(status_counts, sort_keys=True), max_file_id],
     )
-    for tmp in ("rc_agg", "rc_deadline", "rc_res", "rc_fin", "rc_ord", "rc_pay1", "rc_op",
-                "rc_pay", "rc_exc", "rc_exc2", "rc_hold", "rc_payments", "rc_status", "rc_keys"):
+    for view in ("rc_payments", "rc_status", "rc_ord", "rc_agg"):
+        con.execute(f"drop view if exists {view}")
+    for tmp in ("rc_deadline", "rc_res", "rc_fin", "rc_pay1", "rc_op", "rc_pay", "rc_exc", "rc_exc2", "rc_hold",
+                "rc_keys"):
         con.execute(f"drop table if exists {tmp}")
     t2 = time.perf_counter()
     notifications = _enqueue(con, as_of)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,18 @@ class RunResult:
     conservation: dict[str, int]
     finalized: list[str] = field(default_factory=list)
     payout_dates: list[date] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase (benchmarks)
+
+
+class _Phases:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._t, 2)
+        self._t = now
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame) -> None:
@@ -102,6 +115,7 @@ def run_settlement(
             f"settle --payout-date {payout_date}: no open settlement period pays on that date "
             "(not a payout date of any cycle, or already closed)"
         )
+    clock_ = _Phases()
     _assign_payments(con)
     _assign_adjustments(con)
     due_sql = "(per.cutoff < $at or per.payout_date = $pd)"
@@ -120,6 +134,7 @@ def run_settlement(
         {"at": at, "pd": payout_date},
     )
 
+    clock_.lap("assign")
     stmts, extra_lines = statement.build(con, at, payout_date, periods)
     _register(con, "_s_statements", stmts)
     _register(con, "_s_extra", extra_lines)
@@ -138,9 +153,12 @@ def run_settlement(
         """
     )
 
+    clock_.lap("statements")
     to_finalize = _finalizable(stmts, at, payout_date) if finalize else []
     files = _payout_files(con, settings, stmts, to_finalize) if to_finalize else {}
+    clock_.lap("payout_files")
     failures, conservation = checks.run_checks(con, files, stmts, to_finalize)
+    clock_.lap("checks")
     ok = not failures
     if not ok:
         to_finalize = []
@@ -153,13 +171,17 @@ def run_settlement(
         .otherwise(pl.lit("draft")).alias("state")
     )
     stmts = _with_change_counts(stmts, changes)
+    clock_.lap("changes")
     _write_run(con, run_id, at, payout_date, finalize, ok, failures, conservation, stmts, changes)
+    clock_.lap("write_run")
     if to_finalize:
         _write_finalized(con, run_id, at, by, payout_date, stmts, to_finalize, files, periods)
+        clock_.lap("write_finalized")
     return RunResult(
         run_id=run_id, as_of=as_of, mode="finalize" if finalize else "draft", payout_date=payout_date,
         check_ok=ok, failures=failures, statements=stmts.drop("extra", strict=False), changes=changes,
         conservation=conservation, finalized=sorted(to_finalize), payout_dates=sorted(files),
+        timings=clock_.laps,
     )
 
 

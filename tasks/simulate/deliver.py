@@ -97,9 +97,8 @@ def schedule(
     return out
 
 
-def _event_order(ev: Event) -> tuple:
-    p = ev.payment
-    return (ev.ready_at, p.paid_at, p.chain, p.reference, p.store_code, ev.kind)
+def _event_order(ev: Event) -> datetime:
+    return ev.ready_at  # a stable sort: events ready at the same time keep their (seeded) order
 
 
 def apply_file_anomalies(

@@ -50,7 +50,7 @@ class References:
     _SERIES = {"seven": "1", "famima": "3"}
 
     def __init__(self, rng: random.Random):
-        self._next: dict[str, int] = {}
+        self._next: dict[tuple[str, date], int] = {}
         self._next_unknown: dict[str, int] = {}
         self._ab: dict[str, tuple[int, int]] = {}
         for series in ("1", "3", "2"):
@@ -65,7 +65,7 @@ class References:
 
     def issue(self, chain: str, day: date) -> str:
         series = self._SERIES.get(chain, "2")
-        key = f"{series}{day.isoformat()}"
+        key = (series, day)
         i = self._next.get(key, 0)
         if i >= PER_DAY_REFERENCES:
             raise ValueError(f"more than {PER_DAY_REFERENCES} references of one series on {day}")
@@ -110,20 +110,25 @@ def make_orders(
     chain_cum = {
         s.site_id: (s.chains, list(accumulate(CHAIN_WEIGHTS[c] for c in s.chains))) for s in sites
     }
+    # Merchants number their orders their own way (by day, so other windows never collide).
+    odd_style = {s.merchant_id: int(s.merchant_id[1:]) % 2 == 1 for s in sites}
+    hours = [timedelta(hours=h) for h in range(25)]
     order_no: dict[str, int] = {}
     orders: list[Order] = []
     n_global = 0
     for d in range(days):
         day = window_start + timedelta(days=d)
+        ymd = f"{day:%Y%m%d}"
+        dues = {s.site_id: day.date() + timedelta(days=s.due_days) for s in sites}
         order_no.clear()
         # Times of the day's orders, sorted: files hold them in the order they were placed.
         day_seconds = sorted(
-            bisect(_HOUR_CUM, rng.random() * _HOUR_CUM[-1]) * 3600 + rng.randrange(3600)
+            bisect(_HOUR_CUM, rng.random() * _HOUR_CUM[-1]) * 3600 + int(rng.random() * 3600)
             for _ in range(per_day)
         )
         for sec in day_seconds:
             ordered_at = day + timedelta(seconds=sec)
-            file_at = ordered_at.replace(minute=0, second=0) + timedelta(hours=1) + FILE_DELAY
+            file_at = day + hours[sec // 3600 + 1] + FILE_DELAY
             site = sites[bisect(site_cum, rng.random() * site_cum[-1])]
             chains, cum = chain_cum[site.site_id]
             chain = chains[bisect(cum, rng.random() * cum[-1])]
@@ -131,18 +136,14 @@ def make_orders(
             tax_mode, tax_amount = _tax(rng, amount)
             n = order_no.get(site.merchant_id, 0) + 1
             order_no[site.merchant_id] = n
-            # Merchants number their orders their own way (by day, so other windows never collide).
-            if int(site.merchant_id[1:]) % 2:
-                order_id = f"ORD-{ordered_at:%Y%m%d}-{n:06d}"
-            else:
-                order_id = f"{ordered_at:%Y%m%d}_{n:06d}"
+            order_id = f"ORD-{ymd}-{n:06d}" if odd_style[site.merchant_id] else f"{ymd}_{n:06d}"
             name, phone, email = customer(rng, n_global)
             n_global += 1
             order = Order(
                 merchant_id=site.merchant_id, site_id=site.site_id, order_id=order_id, chain=chain,
                 reference=refs.issue(chain, day.date()), amount=amount,
                 tax_mode=tax_mode, tax_amount=tax_amount,
-                ordered_at=ordered_at, due_date=ordered_at.date() + timedelta(days=site.due_days),
+                ordered_at=ordered_at, due_date=dues[site.site_id],
                 customer_name_kana=name, customer_phone=phone, customer_email=email, file_at=file_at,
             )
             if bad_row_rate and rng.random() < bad_row_rate:

@@ -39,6 +39,12 @@ CONFIRM_DAYS = (3, 4, 5, 6, 7, 8, 9, 10)
 _CONFIRM_CUM = list(accumulate((30, 25, 20, 10, 6, 4, 3, 2)))
 
 
+def _uniform_int(rng: random.Random, bounds: tuple[int, int]) -> int:
+    """An int from lo to hi inclusive (randint's range, at a third of its cost)."""
+    lo, hi = bounds
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
 def draw_fates(rng: random.Random, orders: list[Order], rates: dict[str, float]) -> None:
     """Give every valid order its fate (one draw each); invalid rows stay `unpaid` (never paid)."""
     table = [(name, rates[name]) for name in ANOMALY_FATES]
@@ -86,9 +92,9 @@ class Till:
 
     def _store(self, chain: str, other_than: str | None = None) -> str:
         pool = self.stores[chain]
-        s = pool[self.rng.randrange(len(pool))]
+        s = pool[int(self.rng.random() * len(pool))]
         while s == other_than:
-            s = pool[self.rng.randrange(len(pool))]
+            s = pool[int(self.rng.random() * len(pool))]
         return s
 
     # -- payments -----------------------------------------------------------------------------
@@ -204,10 +210,10 @@ class Till:
         out = []
         ready01 = None
         if p.prelim:
-            ready01 = p.paid_at + timedelta(seconds=self.rng.randint(*PRELIM_LAG_S))
+            ready01 = p.paid_at + timedelta(seconds=_uniform_int(self.rng, PRELIM_LAG_S))
             out.append(Event(p, "01", ready01))
         if p.cancel_at is not None:
-            ready03 = p.cancel_at + timedelta(seconds=self.rng.randint(*PRELIM_LAG_S))
+            ready03 = p.cancel_at + timedelta(seconds=_uniform_int(self.rng, PRELIM_LAG_S))
             out.append(Event(p, "03", max(ready03, ready01) if ready01 else ready03))
         if p.confirm:
             days = CONFIRM_DAYS[bisect(_CONFIRM_CUM, self.rng.random() * _CONFIRM_CUM[-1])]

@@ -48,14 +48,15 @@ def merchant_name(i: int) -> tuple[str, str, str]:
 
 def customer(rng: random.Random, n: int) -> tuple[str, str, str]:
     """(name in full-width katakana, phone, e-mail or '') of a customer; n makes the address unique."""
-    fam, fam_r = FAMILY[rng.randrange(len(FAMILY))]
-    giv, giv_r = GIVEN[rng.randrange(len(GIVEN))]
-    if rng.random() < 0.8:  # mobile
-        phone = ("090", "080", "070")[rng.randrange(3)] + f"{rng.randrange(10**8):08d}"
+    r = rng.random  # int(r() * n) rather than randrange(n): a million draws, three times faster
+    fam, fam_r = FAMILY[int(r() * len(FAMILY))]
+    giv, giv_r = GIVEN[int(r() * len(GIVEN))]
+    if r() < 0.8:  # mobile
+        phone = ("090", "080", "070")[int(r() * 3)] + f"{int(r() * 10**8):08d}"
     else:  # landline, 10 digits
-        phone = ("03", "06", "052", "011")[rng.randrange(4)]
-        phone += f"{rng.randrange(10 ** (10 - len(phone))):0{10 - len(phone)}d}"
+        phone = ("03", "06", "052", "011")[int(r() * 4)]
+        phone += f"{int(r() * 10 ** (10 - len(phone))):0{10 - len(phone)}d}"
     email = ""
-    if rng.random() < 0.75:
-        email = f"{giv_r}.{fam_r}{n}@{MAIL_DOMAINS[rng.randrange(len(MAIL_DOMAINS))]}"
+    if r() < 0.75:
+        email = f"{giv_r}.{fam_r}{n}@{MAIL_DOMAINS[int(r() * len(MAIL_DOMAINS))]}"
     return f"{fam}\u3000{giv}", phone, email

@@ -57,6 +57,18 @@ def test_flow_is_a_real_prefect_run_and_publishes(prefect_harness, pulled, setti
     again = reconcile_flow(as_of=jst(2026, 11, 21))  # the scheduled run: incremental
     assert again["scope"] == "incremental"
 
+    from flows.cli import app
+    from tasks.errors import KonbiniError
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["reconcile", "--as-of", "2026-11-22", "--merchant", "M000003"])
+    assert res.exit_code == 0, res.output
+    assert "(scoped): 3 orders" in res.output
+    res = runner.invoke(app, ["reconcile", "--as-of", "22 Nov"])
+    assert isinstance(res.exception, KonbiniError) and "--as-of '22 Nov'" in str(res.exception)
+    res = runner.invoke(app, ["reconcile", "--merchant", "M999999", "--as-of", "2026-11-22"])
+    assert isinstance(res.exception, KonbiniError) and "M999999" in str(res.exception)
+
 
 def test_cli_list_show_resolve_and_refusal(pulled):
     from flows.cli import app

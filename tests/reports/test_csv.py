@@ -36,3 +36,19 @@ def test_cp932_refuses_what_it_cannot_write_with_a_clear_error():
         csv_bytes(("name",), [("𠮷野家",)], "cp932", where="collection/M000001/2026-11-04")
     with pytest.raises(KonbiniError, match="unknown CSV encoding"):
         csv_bytes(("name",), [], "latin-1")
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.text())
+def test_no_text_cell_can_start_a_formula(text):
+    cell = escape_cell(text)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert cell.removeprefix("'") == text or cell == text
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12))
+def test_integers_are_written_as_plain_numbers(n):
+    assert int(escape_cell(n)) == n

@@ -73,6 +73,26 @@ def prefect_server(tmp_path_factory):
         log.close()
 
 
+def lock_holders(lock_path: Path) -> set[int]:
+    """PIDs holding a flock on this file now, read from /proc/locks (no lock taken to look)."""
+    try:
+        inode = lock_path.stat().st_ino
+    except FileNotFoundError:
+        return set()
+    holders = set()
+    for line in Path("/proc/locks").read_text().splitlines():
+        parts = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 00:2e:5678 0 EOF" (blocked waiters are marked "->")
+        if len(parts) >= 6 and parts[1] == "FLOCK" and int(parts[5].rsplit(":", 1)[1]) == inode:
+            holders.add(int(parts[4]))
+    return holders
+
+
+@pytest.fixture
+def warehouse_lock_holders():
+    return lock_holders
+
+
 @pytest.fixture
 def spawn(tmp_path):
     """Start a subprocess in its own process group, logged to a file; stopped at teardown."""
