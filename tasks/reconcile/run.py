@@ -108,8 +108,9 @@ def _replace(con, scoped: bool, gaps: bool) -> dict[str, int]:
         if gaps:
             con.execute("delete from exceptions where code = 'FILE_SEQUENCE_GAP'")
     counts = {}
-    for name, table, source in (("payments", "payments", "rc_payments"), ("orders", "order_status", "rc_status"),
-                                ("exceptions", "exceptions", "rc_exc2")):
+    targets = (("payments", "payments", "rc_payments"), ("orders", "order_status", "rc_status"),
+               ("exceptions", "exceptions", "rc_exc2"))
+    for name, table, source in targets:
         (counts[name],) = con.execute(f"insert into {table} by name select * from {source}").fetchone()
     return counts
 
@@ -185,8 +186,8 @@ def reconcile(
     )
     for view in ("rc_payments", "rc_status", "rc_ord", "rc_agg"):
         con.execute(f"drop view if exists {view}")
-    for tmp in ("rc_deadline", "rc_res", "rc_fin", "rc_pay1", "rc_op", "rc_pay", "rc_exc", "rc_exc2", "rc_hold",
-                "rc_keys"):
+    for tmp in ("rc_deadline", "rc_res", "rc_fin", "rc_pay1", "rc_op", "rc_pay", "rc_exc", "rc_exc2",
+                "rc_hold", "rc_keys"):
         con.execute(f"drop table if exists {tmp}")
     t2 = time.perf_counter()
     notifications = _enqueue(con, as_of)
