@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -109,7 +109,7 @@ def test_stamp_flags_follow_the_rule_except_the_injected_mismatches(ingested):
 
 
 def test_redelivered_files_change_nothing(ingested):
-    """Last in this module: it pulls again (and must change nothing)."""
+    """A second pull of the identical copies: every one a duplicate, nothing changes."""
     s = ingested.summary
     assert s.redeliveries
     with ingested.warehouse.read() as con:
@@ -122,3 +122,25 @@ def test_redelivered_files_change_nothing(ingested):
     with ingested.warehouse.read() as con:
         assert con.execute("select count(*), sum(amount) from feed_records").fetchone() == before
         assert con.execute("select count(*) from inbound_files").fetchone() == (files,)
+
+
+# anomaly -> the exception code rules.md gives it (one per injected order, skipped number)
+EXCEPTION_OF = {
+    "duplicate_payment": "DUPLICATE_PAYMENT", "late_payment": "PAID_AFTER_DUE",
+    "amount_mismatch": "AMOUNT_MISMATCH", "unknown_reference": "UNKNOWN_REFERENCE",
+    "confirm_without_prelim": "CONFIRM_WITHOUT_PRELIM", "cancel_without_prelim": "CANCEL_WITHOUT_PRELIM",
+    "confirm_after_cancel": "CONFIRM_AFTER_CANCEL", "prelim_not_confirmed": "PRELIM_NOT_CONFIRMED",
+    "stamp_mismatch": "STAMP_MISMATCH", "paid_after_cancel": "PAID_AFTER_CANCEL",
+    "sequence_gap": "FILE_SEQUENCE_GAP",
+}
+
+
+def test_reconciliation_raises_one_exception_per_injected_anomaly(ingested):
+    from tasks.reconcile.run import reconcile
+
+    with ingested.warehouse.write() as con:  # gaps alert 1 hour after a higher number is accepted
+        reconcile(con, AS_OF + timedelta(hours=2))
+    with ingested.warehouse.read() as con:
+        raised = dict(con.execute("select code, count(*) from exceptions group by code").fetchall())
+    expected = {code: ingested.summary.anomalies[name] for name, code in EXCEPTION_OF.items()}
+    assert raised == expected
