@@ -138,6 +138,10 @@ def register(app: typer.Typer) -> None:
         if line_changes.height > SHOW_LINES:
             out.print(f"  … and {line_changes.height - SHOW_LINES} more line changes "
                       f"(settlement_draft_changes, run_id {r.run_id})")
+        if finalize and r.check_ok and not r.finalized:
+            out.print("nothing to finalize: no settlement "
+                      + (f"paid out on {r.payout_date} " if r.payout_date else "")
+                      + "is past its cut-off and not finalized yet")
         cons = r.conservation
         out.print("confirmed " + _yen(cons["confirmed"]) + " yen = " + ", ".join(
             f"{k} {_yen(cons[k])}" for k in ("settled", "in_run", "waiting", "carried", "held", "refunded")))

@@ -35,7 +35,7 @@ from tasks.settle.zengin import Account, Remitter, Transfer, bank_names, read_tr
 
 FIGURES = ("payment_count", "payments_total", "fees", "tax", "stamps", "adjustments", "carried_in", "net")
 CHAIN_FEE_SQL = (
-    "case p.chain when 'seven' then m.fee_seven when 'lawson' then m.fee_lawson "
+    "case sp.chain when 'seven' then m.fee_seven when 'lawson' then m.fee_lawson "
     "when 'famima' then m.fee_famima when 'ministop' then m.fee_ministop "
     "when 'daily' then m.fee_daily when 'seicomart' then m.fee_seicomart end"
 )
@@ -115,7 +115,7 @@ def run_settlement(
             f"settle --payout-date {payout_date}: no open settlement period pays on that date "
             "(not a payout date of any cycle, or already closed)"
         )
-    clock_ = _Phases()
+    phases = _Phases()
     _assign_payments(con)
     _assign_adjustments(con)
     due_sql = "(per.cutoff < $at or per.payout_date = $pd)"
@@ -130,11 +130,11 @@ def run_settlement(
         join _s_merchants m using (merchant_id)
         join _s_periods per on per.cycle = m.cycle and per.period_start = sp.period_start
         where {due_sql}
-        """.replace("p.chain", "sp.chain"),
+        """,
         {"at": at, "pd": payout_date},
     )
 
-    clock_.lap("assign")
+    phases.lap("assign")
     stmts, extra_lines = statement.build(con, at, payout_date, periods)
     _register(con, "_s_statements", stmts)
     _register(con, "_s_extra", extra_lines)
@@ -153,12 +153,12 @@ def run_settlement(
         """
     )
 
-    clock_.lap("statements")
+    phases.lap("statements")
     to_finalize = _finalizable(stmts, at, payout_date) if finalize else []
     files = _payout_files(con, settings, stmts, to_finalize) if to_finalize else {}
-    clock_.lap("payout_files")
+    phases.lap("payout_files")
     failures, conservation = checks.run_checks(con, files, stmts, to_finalize)
-    clock_.lap("checks")
+    phases.lap("checks")
     ok = not failures
     if not ok:
         to_finalize = []
@@ -171,17 +171,17 @@ def run_settlement(
         .otherwise(pl.lit("draft")).alias("state")
     )
     stmts = _with_change_counts(stmts, changes)
-    clock_.lap("changes")
+    phases.lap("changes")
     _write_run(con, run_id, at, payout_date, finalize, ok, failures, conservation, stmts, changes)
-    clock_.lap("write_run")
+    phases.lap("write_run")
     if to_finalize:
         _write_finalized(con, run_id, at, by, payout_date, stmts, to_finalize, files, periods)
-        clock_.lap("write_finalized")
+        phases.lap("write_finalized")
     return RunResult(
         run_id=run_id, as_of=as_of, mode="finalize" if finalize else "draft", payout_date=payout_date,
-        check_ok=ok, failures=failures, statements=stmts.drop("extra", strict=False), changes=changes,
+        check_ok=ok, failures=failures, statements=stmts, changes=changes,
         conservation=conservation, finalized=sorted(to_finalize), payout_dates=sorted(files),
-        timings=clock_.laps,
+        timings=phases.laps,
     )
 
 
