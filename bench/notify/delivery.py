@@ -29,7 +29,7 @@ SECRET = "bench-" + "e" * 40
 AS_OF = datetime(2026, 11, 4, 12, 0, tzinfo=JST)
 
 
-def _serve(port: int, ready, counter) -> None:
+def _serve(port: int, ready, counter, latency_s: float = 0.0) -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
@@ -45,6 +45,8 @@ def _serve(port: int, ready, counter) -> None:
                 ok = hmac.compare_digest("v1=" + mac, headers["konbini-signature"])
                 with counter.get_lock():
                     counter.value += 1 if ok else 0
+                if latency_s:
+                    await asyncio.sleep(latency_s)  # a merchant's application doing its work
                 status = b"200 OK" if ok else b"401 Unauthorized"
                 writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n\r\n")
                 await writer.drain()
@@ -146,6 +148,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=10_000)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--server-latency-ms", type=float, default=0.0,
+                    help="the receiving server waits this long before answering")
     ap.add_argument("--enqueue", type=int, nargs="*", default=[100_000, 1_000_000],
                     help="fact counts for the enqueue measurement")
     args = ap.parse_args()
@@ -154,7 +158,8 @@ def main() -> None:
         print(f"enqueue {n} facts: first {first:.2f} s, rerun with nothing new {again:.2f} s")
     port = _free_port()
     ready, counter = mp.Event(), mp.Value("q", 0)
-    server = mp.Process(target=_serve, args=(port, ready, counter), daemon=True)
+    server = mp.Process(target=_serve, args=(port, ready, counter, args.server_latency_ms / 1000),
+                        daemon=True)
     server.start()
     ready.wait(10)
     try:
