@@ -89,7 +89,7 @@ def _datetime12_expr(e: pl.Expr) -> pl.Expr:
 
 
 def _text(*checks: pa.Check) -> pa.Column:
-    return pa.Column(pl.String, list(checks), nullable=False)
+    return pa.Column(pl.String, list(checks), nullable=True)
 
 
 def _schema(name: str, columns: dict[str, pa.Column]) -> pa.DataFrameSchema:

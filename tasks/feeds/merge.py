@@ -47,15 +47,12 @@ _STAGED = "_feed_file_records"
 
 
 def _stage(con: duckdb.DuckDBPyConnection, events: pl.DataFrame) -> None:
-    """The file's records with their ids (temp table), and the stored sighting of each identity
-    already known (one scan of feed_records, pruned by paid date: the identity includes it)."""
-    con.register(_STAGED + "_frame", events)
-    con.execute(
-        f"create or replace temp table {_STAGED} as select *, {EVENT_ID_SQL} as event_id,"
-        f" {PAYMENT_ID_SQL} as payment_id from {_STAGED}_frame"
-    )
-    con.unregister(_STAGED + "_frame")
+    """Make the file's records visible to DuckDB, and find the stored sighting of each identity
+    already known: one scan of feed_records, joined on the identity columns themselves (equal
+    identities have equal md5s) and pruned by paid date, which the identity includes."""
+    con.register(_STAGED, events)
     lo, hi = events["paid_date"].min(), events["paid_date"].max()
+    same = " and ".join(f"r.{c} = n.{c}" for c in IDENTITY)
     differs = " or ".join(f"n.{c} is distinct from r.{c}" for c in FACTS)
     facts = ", ".join(f"n.{c}::varchar as new_{c}, r.{c}::varchar as old_{c}" for c in FACTS)
     con.execute(
@@ -63,14 +60,14 @@ def _stage(con: duckdb.DuckDBPyConnection, events: pl.DataFrame) -> None:
         select n.record_no, r.file_id as stored_file_id, r.record_no as stored_record_no,
                ({differs}) as differs, {facts}
         from {_STAGED} n
-        join feed_records r on r.event_id = n.event_id and r.paid_date between ? and ?
+        join feed_records r on {same} and r.paid_date between ? and ?
         qualify row_number() over (partition by n.record_no order by r.file_id, r.record_no) = 1""",
         [lo, hi],
     )
 
 
 def _drop_staged(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"drop table if exists {_STAGED}")
+    con.unregister(_STAGED)
     con.execute(f"drop table if exists {_STAGED}_known")
 
 
@@ -107,7 +104,8 @@ def ingest_feed_file(
         reasons += conflict_reasons(con)
     received_at = naive_jst(as_of)
     if reasons:
-        _drop_staged(con)
+        if events is not None:
+            _drop_staged(con)
         file_id = record_file(con, f, "quarantined", received_at, reasons)
         return FileOutcome(f.meta.name, f.meta.kind, "quarantined", file_id, reasons,
                            {"records": 0 if events is None else events.height})
@@ -116,7 +114,7 @@ def ingest_feed_file(
     con.execute(
         f"insert into feed_records ({', '.join(COLUMNS)}) select ?, record_no, feed, chain, kind, reference,"
         " paid_date, paid_time, store_code, amount, stamp_flag, transfer_date, confirmed_date, cancelled_at,"
-        f" barcode, barcode_stamp, file_created_at, ?, event_id, payment_id from {_STAGED}",
+        f" barcode, barcode_stamp, file_created_at, ?, {EVENT_ID_SQL}, {PAYMENT_ID_SQL} from {_STAGED}",
         [file_id, received_at],
     )
     _drop_staged(con)
