@@ -5,7 +5,9 @@ Scheduled every minute by the service (flows/serve.py). Two short warehouse writ
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -15,6 +17,7 @@ from tasks.notify import delivery
 from tasks.settings import get_settings
 from tasks.warehouse import open_warehouse
 
+PUBLISH_EVERY = timedelta(minutes=10)
 # Deliveries carry the merchants' secrets: never cached, never persisted as results.
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -40,6 +43,12 @@ def record_results(
         return delivery.record(con, chains, results, as_of)
 
 
+def _analytics_stale(path: Path) -> bool:
+    """Publishing copies the whole warehouse: every minute would be too often for the delivery flow,
+    so it refreshes the analysts' copy only when that is older than PUBLISH_EVERY."""
+    return not path.exists() or time.time() - path.stat().st_mtime > PUBLISH_EVERY.total_seconds()
+
+
 @flow(name="deliver-notifications", log_prints=False)
 def deliver_notifications(
     as_of: datetime | None = None,
@@ -53,7 +62,7 @@ def deliver_notifications(
     chains = claim_due(as_of, settings.notify_allow_loopback, limit)
     results = send_due(chains, as_of, timeout_s, concurrency)
     summary = record_results(chains, results, as_of)
-    if summary["attempted"]:
+    if summary["attempted"] and _analytics_stale(settings.analytics_path):
         open_warehouse(settings).publish()
     get_run_logger().info(
         "notifications at %s: %d attempted, %d delivered, %d failed, %d dead-lettered",
