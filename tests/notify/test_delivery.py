@@ -246,3 +246,18 @@ def test_targets(url, loopback, ok):
     from tasks.notify.targets import refusal
 
     assert (refusal(url, loopback) is None) is ok
+
+
+def test_a_dead_lettered_event_no_longer_holds_up_its_order(facts, hook, warehouse):
+    facts.master(jst(2026, 11, 1), {"M000001": (hook.url("/m1"), SECRET_1)})
+    facts.order("M000001", "A-1", "seven", "1000000000001", 3980, date(2026, 11, 9), jst(2026, 11, 2, 10))
+    paid = jst(2026, 11, 3, 9, 15)
+    facts.record("seven", "01", "1000000000001", paid, "0001234", 3980, jst(2026, 11, 3, 10))
+    facts.record("seven", "02", "1000000000001", paid, "0001234", 3980, jst(2026, 11, 3, 11))
+    assert enqueue_events(facts.con, T0) == 2
+    hook.script["/m1"] = [500, 500]
+    assert deliver(warehouse, T0) == {"attempted": 1, "delivered": 0, "failed": 1, "dead": 0}
+    later = T0 + timedelta(hours=73)
+    assert deliver(warehouse, later) == {"attempted": 1, "delivered": 0, "failed": 0, "dead": 1}
+    assert deliver(warehouse, later) == {"attempted": 1, "delivered": 1, "failed": 0, "dead": 0}
+    assert [b["type"] for b in hook.bodies()] == ["payment.preliminary"] * 2 + ["payment.confirmed"]
