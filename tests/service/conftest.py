@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 
@@ -86,6 +88,42 @@ def lock_holders(lock_path: Path) -> set[int]:
         if len(parts) >= 6 and parts[1] == "FLOCK" and int(parts[5].rsplit(":", 1)[1]) == inode:
             holders.add(int(parts[4]))
     return holders
+
+
+WALL_CLOCK = {"schema_migrations": ["applied_at"]}  # the only wall-clock columns (docs/operations.md)
+
+
+def _tree(root: Path) -> dict[str, str]:
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
+
+
+def snapshot(data: Path) -> dict[str, object]:
+    """Every row of every table of the warehouse in `data` (wall-clock columns left out), and the
+    files under out/ and inbox/ by content: what two runs must agree on."""
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1").fetchall()]
+        snap: dict[str, object] = {}
+        for t in tables:
+            cols = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_name = ? "
+                "order by ordinal_position", [t]).fetchall() if c not in WALL_CLOCK.get(t, [])]
+            snap[t] = con.execute(f"select {', '.join(cols)} from {t} order by all").fetchall()
+    finally:
+        con.close()
+    snap["files: out/"] = _tree(data / "out")
+    snap["files: inbox/"] = _tree(data / "inbox")
+    return snap
+
+
+@pytest.fixture
+def data_snapshot():
+    return snapshot
 
 
 @pytest.fixture

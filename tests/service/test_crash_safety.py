@@ -18,7 +18,6 @@ The random seed is printed on failure; set KONBINI_CRASH_SEED to replay it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import shutil
@@ -34,7 +33,6 @@ import pytest
 
 KONBINI = str(Path(sys.executable).parent / "konbini")
 AS_OF = "2026-11-20T07:00"
-WALL_CLOCK = {"schema_migrations": ["applied_at"]}
 RUN_LOG = {"ingest": "source_attempts", "reconcile": "reconcile_runs", "settle": "settlement_runs"}
 
 
@@ -103,35 +101,9 @@ def _runs_logged(data: Path, step: str) -> int:
         con.close()
 
 
-def _tree(root: Path) -> dict[str, str]:
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def _snapshot(data: Path) -> dict[str, object]:
-    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
-    try:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1").fetchall()]
-        snap: dict[str, object] = {}
-        for t in tables:
-            cols = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_name = ? "
-                "order by ordinal_position", [t]).fetchall() if c not in WALL_CLOCK.get(t, [])]
-            snap[t] = con.execute(f"select {', '.join(cols)} from {t} order by all").fetchall()
-    finally:
-        con.close()
-    snap["files: out/"] = _tree(data / "out")
-    snap["files: inbox/"] = _tree(data / "inbox")
-    return snap
-
-
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_rerun_gives_the_uninterrupted_result(
-    tmp_path, service_env, warehouse_lock_holders
+    tmp_path, service_env, warehouse_lock_holders, data_snapshot
 ):
     from tasks.simulate.run import simulate
 
@@ -158,7 +130,7 @@ def test_sigkill_at_random_moments_then_rerun_gives_the_uninterrupted_result(
         _run(args, env, crash)
 
     print("\n".join(story))
-    expected, got = _snapshot(ref), _snapshot(crash)
+    expected, got = data_snapshot(ref), data_snapshot(crash)
     assert expected.keys() == got.keys(), story
     for key in expected:
         assert got[key] == expected[key], (key, story)
