@@ -7,6 +7,7 @@ import io
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from zengin_code import Bank
@@ -165,3 +166,22 @@ def test_never_overwrites(simulate_into, tmp_path):
     with pytest.raises(KonbiniError, match="already exists"):
         simulate_into(out=tmp_path / "once", days=1, orders_per_day=10, seed=99)
     assert tree_digest(s.out_dir) == before
+
+
+def test_same_bytes_in_other_processes(tmp_path):
+    """No dependence on str hashing (set order): two processes with other hash seeds agree."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from datetime import date; from pathlib import Path; "
+            "from tasks.settings import Settings; from tasks.simulate import simulate; "
+            "from tests.simulate.conftest import LOUD; "
+            "simulate(Path(sys.argv[1]), date(2026, 11, 2), 1, 40, 3, anomalies=LOUD, "
+            "settings=Settings(data_dir=Path(sys.argv[1])))")
+    repo = Path(__file__).resolve().parents[2]
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / hash_seed)], cwd=repo, env=env,
+                       check=True, timeout=300)
+    assert tree_digest(tmp_path / "1") == tree_digest(tmp_path / "2")
