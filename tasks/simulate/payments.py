@@ -28,9 +28,11 @@ from tasks.simulate.model import (
     Payment,
     stamp_expected,
 )
-from tasks.simulate.orders import FILE_DELAY, References
+from tasks.simulate.orders import FILE_DELAY, HOUR_WEIGHTS, References
 
 STORES_PER_CHAIN = 3000
+PAY_HOUR_TRIES = 4
+_MAX_HOUR_WEIGHT = max(HOUR_WEIGHTS)
 MIN_PAY_DELAY = timedelta(minutes=10)  # after the order reached us
 PRELIM_LAG_S = (60, 90 * 60)  # 01 ready for a 速報 batch 1 to 90 minutes after payment
 VOID_AFTER_S = (60, 15 * 60)  # a till payment is voided 1 to 15 minutes after it was made
@@ -76,15 +78,18 @@ class Till:
         return dt if SECONDS_IN_PAID_TIME[FEED_OF_CHAIN[chain]] else dt.replace(second=0)
 
     def _between(self, earliest: datetime, latest: datetime) -> datetime | None:
-        """A payment time: half soon after `earliest` (about 3 hours), half anywhere up to `latest`."""
+        """A payment time: half soon after `earliest` (about 3 hours), half anywhere up to `latest`;
+        people pay by day and in the evening more than at night (HOUR_WEIGHTS, a few tries)."""
         span = (latest - earliest).total_seconds()
         if span <= 0:
             return None
-        if self.rng.random() < 0.5:
-            s = min(self.rng.expovariate(1 / (3 * 3600)), span)
-        else:
-            s = self.rng.random() * span
-        return earliest + timedelta(seconds=int(s))
+        r = self.rng.random
+        for _ in range(PAY_HOUR_TRIES):
+            s = min(self.rng.expovariate(1 / (3 * 3600)), span) if r() < 0.5 else r() * span
+            at = earliest + timedelta(seconds=int(s))
+            if r() * _MAX_HOUR_WEIGHT < HOUR_WEIGHTS[at.hour]:
+                break
+        return at
 
     @staticmethod
     def _due_end(o: Order) -> datetime:
