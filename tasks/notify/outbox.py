@@ -92,7 +92,7 @@ events as (
 select event_id, type, subject, merchant_id, order_id, chain, payment_id, amount, paid_at, store_code,
        happened_at, $as_of, 'pending', $as_of, 0, $as_of
 from events
-where event_id not in (select event_id from notification_outbox)
+where not exists (select 1 from notification_outbox x where x.event_id = events.event_id)
 order by merchant_id, order_id, happened_at, event_id
 """
 
