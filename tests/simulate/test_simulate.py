@@ -185,3 +185,22 @@ def test_same_bytes_in_other_processes(tmp_path):
         subprocess.run([sys.executable, "-c", code, str(tmp_path / hash_seed)], cwd=repo, env=env,
                        check=True, timeout=300)
     assert tree_digest(tmp_path / "1") == tree_digest(tmp_path / "2")
+
+
+def test_company_codes_come_from_the_settings(tmp_path):
+    from tasks.feeds import gs1
+    from tasks.settings import Settings
+    from tasks.simulate import simulate
+
+    settings = Settings(data_dir=tmp_path, sej_company_code="123456", fm_company_code="11111",
+                        gs1_company_code="222222")
+    s = simulate(tmp_path / "sim", date(2026, 11, 2), 1, 60, 4, anomalies={}, settings=settings)
+    sej = sorted((s.inbox / "sej").iterdir())
+    fm = sorted((s.inbox / "famima").iterdir())
+    cvs = sorted((s.inbox / "cvs").iterdir())
+    assert sej and fm and cvs
+    assert all(p.read_bytes()[3:9] == b"123456" for p in sej)
+    assert all(p.read_bytes()[2:7] == b"11111" for p in fm)
+    for p in cvs:
+        for line in p.read_bytes().decode("cp932").split("\r\n")[:-2]:
+            assert gs1.decode(line.split(",")[3]).company_code == "222222"
