@@ -31,7 +31,7 @@ def conservation(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], list[s
         create or replace temp table _s_placed as
         select p.payment_id, p.amount,
                case when fp.payment_id is not null then 'settled'
-                    when rl.payment_id is not null then 'in_run'
+                    when sp.due then 'in_run'
                     when p.refunded then 'refunded'
                     when p.holding_code is not null then 'held'
                     when sp.payment_id is not null and sp.period_start > sp.own_start then 'carried'
@@ -39,7 +39,6 @@ def conservation(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], list[s
                     else 'unaccounted' end as place
         from payments p
         left join (select payment_id from finalized_payments) fp using (payment_id)
-        left join (select payment_id from _s_due) rl using (payment_id)
         left join _s_pay sp using (payment_id)
         where p.has_confirmed
         """

@@ -116,23 +116,8 @@ def run_settlement(
             "(not a payout date of any cycle, or already closed)"
         )
     phases = _Phases()
-    _assign_payments(con)
+    _assign_payments(con, at, payout_date)
     _assign_adjustments(con)
-    due_sql = "(per.cutoff < $at or per.payout_date = $pd)"
-    con.execute(
-        f"""
-        create or replace temp table _s_due as
-        select sp.*, m.cycle, per.period_end, per.payout_date, per.cutoff,
-               sp.merchant_id || '-' || strftime(sp.period_start, '%Y%m%d') as settlement_id,
-               {CHAIN_FEE_SQL} + (sp.amount * m.rate_bp) // 10000 as fee,
-               case when sp.stamp_flag then {STAMP_CHARGE} else 0 end as stamp
-        from _s_pay sp
-        join _s_merchants m using (merchant_id)
-        join _s_periods per on per.cycle = m.cycle and per.period_start = sp.period_start
-        where {due_sql}
-        """,
-        {"at": at, "pd": payout_date},
-    )
 
     phases.lap("assign")
     stmts, extra_lines = statement.build(con, at, payout_date, periods)
@@ -229,26 +214,39 @@ def _date_range(con: duckdb.DuckDBPyConnection, at: datetime, payout_date: date 
     return first, last
 
 
-def _assign_payments(con: duckdb.DuckDBPyConnection) -> None:
+def _assign_payments(con: duckdb.DuckDBPyConnection, at: datetime, payout_date: date | None) -> None:
     """Every settleable confirmed payment not in a finalized settlement, with its target period
-    (null when beyond the calendar range: it waits)."""
+    (null when beyond the calendar range: it waits), whether that period is due in this run, and
+    its per-payment fee and stamp charge. `_s_due` is the part in this run's statements."""
     con.execute(
-        """
+        f"""
         create or replace temp table _s_pay as
-        select p.payment_id, p.merchant_id, p.order_id, p.chain, p.paid_date, p.paid_time, p.amount,
-               coalesce(p.confirmed_stamp, false) as stamp_flag,
-               de.own as own_start,
-               case when de.by_end is null or dc.by_cutoff is null then null
-                    else greatest(de.by_end, dc.by_cutoff, f.floor_start) end as period_start
-        from payments p
+        with target as (
+            select p.payment_id, p.merchant_id, p.order_id, p.chain, p.paid_date, p.paid_time, p.amount,
+                   coalesce(p.confirmed_stamp, false) as stamp_flag, m.cycle,
+                   de.own as own_start,
+                   case when de.by_end is null or dc.by_cutoff is null then null
+                        else greatest(de.by_end, dc.by_cutoff, f.floor_start) end as period_start
+            from payments p
+            join _s_merchants m using (merchant_id)
+            join _s_floor f using (merchant_id)
+            left join _s_days de on de.cycle = m.cycle and de.day = p.paid_date
+            left join _s_days dc on dc.cycle = m.cycle and dc.day = p.confirmed_file_created_at::date
+            where p.settleable and p.has_confirmed and p.confirmed_file_created_at is not null
+              and p.payment_id not in (select payment_id from finalized_payments)
+        )
+        select sp.*, per.period_end, per.payout_date, per.cutoff,
+               coalesce(per.cutoff < $at or per.payout_date = $pd, false) as due,
+               sp.merchant_id || '-' || strftime(sp.period_start, '%Y%m%d') as settlement_id,
+               {CHAIN_FEE_SQL} + (sp.amount * m.rate_bp) // 10000 as fee,
+               case when sp.stamp_flag then {STAMP_CHARGE} else 0 end as stamp
+        from target sp
         join _s_merchants m using (merchant_id)
-        join _s_floor f using (merchant_id)
-        left join _s_days de on de.cycle = m.cycle and de.day = p.paid_date
-        left join _s_days dc on dc.cycle = m.cycle and dc.day = p.confirmed_file_created_at::date
-        where p.settleable and p.has_confirmed and p.confirmed_file_created_at is not null
-          and p.payment_id not in (select payment_id from finalized_payments)
-        """
+        left join _s_periods per on per.cycle = sp.cycle and per.period_start = sp.period_start
+        """,
+        {"at": at, "pd": payout_date},
     )
+    con.execute("create or replace temp view _s_due as select * from _s_pay where due")
 
 
 def _assign_adjustments(con: duckdb.DuckDBPyConnection) -> None:
