@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib import import_module
+from pathlib import Path
 
 import duckdb
 
@@ -105,6 +106,8 @@ def pull(
     retry_delays: Sequence[float] = RETRY_DELAYS,
 ) -> list[FileOutcome]:
     """Ingest every file waiting in the inbox, in spec order, one transaction per file."""
+    if source is None and settings.inbox is None:  # our own default folder: create it on first use
+        Path(settings.inbox_url).mkdir(parents=True, exist_ok=True)
     src = source if isinstance(source, Source) else open_source(
         source or settings.inbox_url, settings.inbox_options)
     try:

@@ -140,3 +140,9 @@ def test_unreachable_inbox_alerts_after_two_hours_across_restarts(warehouse, set
         shutil.rmtree(data_dir / "nowhere")
         pull(restarted, AS_OF + timedelta(hours=5), settings, missing, retry_delays=())
     assert not e.value.alert
+
+
+def test_the_default_inbox_folder_is_created_on_first_pull(warehouse, settings, data_dir):
+    assert not (data_dir / "inbox").exists()
+    assert pull(warehouse, AS_OF, settings, retry_delays=()) == []
+    assert (data_dir / "inbox").is_dir()
