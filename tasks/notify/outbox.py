@@ -20,9 +20,8 @@ import duckdb
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 
-EVENT_TYPES = ("payment.preliminary", "payment.cancelled", "payment.confirmed", "order.expired")
-# Within one order and one instant, the order facts happen in (a till payment before its void or
-# its confirmation; an expiry after the payments known at that instant).
+# The event types, ranked as they happen within one order at one instant: a till payment before its
+# void or its confirmation; an expiry after the payments known at that instant.
 TYPE_RANK = {"payment.preliminary": 1, "payment.cancelled": 2, "payment.confirmed": 3, "order.expired": 4}
 # SQL: the order in which an order's events happened, and are delivered (then paid time, id for ties)
 ORDER_KEY = (
