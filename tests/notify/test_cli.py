@@ -74,3 +74,13 @@ def test_replay_errors_name_what_is_wrong(delivered, args, message):
     result = run("replay", *args)
     assert isinstance(result.exception, KonbiniError)
     assert message in str(result.exception)
+
+
+def test_replay_without_sending_leaves_it_to_the_schedule(delivered, hook, warehouse):
+    result = run("replay", delivered["M000001"], "--no-send", "--as-of", "2026-11-05")
+    assert result.exit_code == 0, result.output
+    assert len(hook.received) == 2
+    pending = run("list", "--state", "pending")
+    assert delivered["M000001"] in pending.output and delivered["M000002"] not in pending.output
+    assert deliver_due(warehouse, jst(2026, 11, 5), allow_loopback=True)["delivered"] == 1
+    assert hook.received[-1].json["id"] == delivered["M000001"]
