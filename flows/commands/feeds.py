@@ -12,6 +12,7 @@ from rich.table import Table
 
 from tasks import clock
 from tasks.errors import KonbiniError
+from tasks.inbox import Reason
 
 out = Console()
 STATES = ("accepted", "quarantined")
@@ -86,21 +87,23 @@ def register(app: typer.Typer) -> None:
             rows = con.execute(
                 """select f.file_id, f.folder || '/' || f.name, f.kind, f.sequence_no, f.created_at,
                           f.received_at, f.state,
-                          (select count(*) from feed_records r where r.file_id = f.file_id) as records,
-                          (select string_agg(
-                              coalesce('line ' || j.line_no || ', ', '') || coalesce(j.field || ' ', '')
-                              || coalesce('= ''' || j.value || ''' ', '') || ': ' || j.reason, chr(10)
-                              order by j.line_no nulls first)
-                           from rejections j where j.file_id = f.file_id) as reasons
+                          (select count(*) from feed_records r where r.file_id = f.file_id) as records
                    from inbound_files f
                    where ($state is null or f.state = $state) and ($kind is null or f.kind = $kind)
                    order by f.file_id desc limit $limit""",
                 {"state": state, "kind": kind, "limit": limit},
             ).fetchall()
+            reasons: dict[int, list[Reason]] = {}
+            for fid, line_no, field, value, reason in con.execute(
+                "select file_id, line_no, field, value, reason from rejections"
+                " where file_id in (select unnest($ids)) order by file_id, line_no nulls first",
+                {"ids": [r[0] for r in rows]},
+            ).fetchall():
+                reasons.setdefault(fid, []).append(Reason(reason, line_no, field, value))
         table = Table(title=f"{len(rows)} file(s)" + (f" {state}" if state else ""))
         for c in ("id", "file", "kind", "seq", "created", "received", "state", "records", "reasons"):
             table.add_column(c, overflow="fold")
-        for fid, name, k, seq, created, received, st, records, reasons in rows:
+        for fid, name, k, seq, created, received, st, records in rows:
             table.add_row(
                 str(fid),
                 name,
@@ -110,7 +113,7 @@ def register(app: typer.Typer) -> None:
                 f"{received:%Y-%m-%d %H:%M}",
                 st,
                 str(records),
-                reasons or "",
+                _reasons(reasons.get(fid, [])),
             )
         out.print(table)
 

@@ -143,9 +143,9 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     data_lines = lines.filter(~is_trailer)
     n_fields = pl.col("n_fields").cast(pl.String)
     reasons += _rows(data_lines.filter(pl.col("n_fields") != len(DATA_COLUMNS)).with_columns(n_fields),
-                     f"a data line must have {len(DATA_COLUMNS)} fields", None, "n_fields")
+                     f"a data line must have {len(DATA_COLUMNS)} fields", "fields", "n_fields")
     reasons += _rows(trailer_lines.filter(pl.col("n_fields") != len(TRAILER_COLUMNS)).with_columns(n_fields),
-                     f"the trailer must have {len(TRAILER_COLUMNS)} fields", None, "n_fields")
+                     f"the trailer must have {len(TRAILER_COLUMNS)} fields", "fields", "n_fields")
     data = csv_columns(data_lines.filter(pl.col("n_fields") == len(DATA_COLUMNS)),
                        [c.name for c in DATA_COLUMNS])
     trailer = csv_columns(trailer_lines.filter(pl.col("n_fields") == len(TRAILER_COLUMNS)),
