@@ -9,6 +9,26 @@ from rich.table import Table
 from tasks.errors import KonbiniError
 
 out = Console(width=120)
+err = Console(stderr=True)
+
+
+def _check_api() -> None:
+    """A clear error when PREFECT_API_URL names a server that does not answer; a warning without it."""
+    import httpx
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        err.print("[yellow]PREFECT_API_URL is not set: serving on a temporary Prefect server that keeps "
+                  "no history and stops with this process (docs/operations.md).[/]", highlight=False)
+        return
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=10).raise_for_status()
+    except httpx.HTTPError as e:
+        raise KonbiniError(
+            f"the Prefect API at {url} (PREFECT_API_URL) does not answer ({type(e).__name__}): "
+            "start it with `prefect server start` (docs/operations.md)"
+        ) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +55,7 @@ def register(app: typer.Typer) -> None:
 
         if work_pool and not register_only:
             raise KonbiniError("--work-pool needs --register-only (served deployments use no pool)")
+        _check_api()
         if register_only:
             ids = serve.register(work_pool)
             if not ids:

@@ -13,7 +13,8 @@ both folders then have the same history of completed runs and must be identical.
 row of every table, and the files written (payout files, order rejection reports, what is left in
 and moved aside in the inbox). Excluded, and only this: `schema_migrations.applied_at`, the
 wall-clock time a migration was applied (docs/operations.md).
-The random seed is printed on failure; set KONBINI_CRASH_SEED to replay it.
+The random seed is printed on failure; set KONBINI_CRASH_SEED to replay it, KONBINI_CRASH_KILLS
+for more kills per step (default 2).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def test_sigkill_at_random_moments_then_rerun_gives_the_uninterrupted_result(
         env = _env(service_env)
         window = _run(args, env, ref, warehouse_lock_holders)
         if killed:
-            for _ in range(2):
+            for _ in range(int(os.environ.get("KONBINI_CRASH_KILLS", "2"))):
                 before = _runs_logged(crash, name)
                 what = _killed_run(args, env, crash, rng, window, warehouse_lock_holders)
                 logged = _runs_logged(crash, name) - before

@@ -55,3 +55,30 @@ def test_scheduled_runs_can_call_every_available_flow_without_parameters():
         assert [sch.schedule.cron for sch in d.schedules] == list(s.crons)
         assert {sch.schedule.timezone for sch in d.schedules} == {"Asia/Tokyo"}
         assert d.entrypoint == s.flow.replace(":", ".")
+
+
+def test_serve_names_an_unreachable_prefect_api_without_a_traceback():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    konbini = str(Path(sys.executable).parent / "konbini")
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    for args in (["serve"], ["serve", "--register-only"]):
+        done = subprocess.run([konbini, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done
+        assert "http://127.0.0.1:9/api" in done.stderr and "prefect server start" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_deployments_command_lists_the_schedule():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([str(Path(sys.executable).parent / "konbini"), "deployments"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for s in serve.SCHEDULE:
+        assert s.name in done.stdout and s.crons[0] in done.stdout
