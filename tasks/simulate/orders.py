@@ -171,7 +171,7 @@ def _break(rng: random.Random, order: Order, site: Site, refs: References) -> No
 
 
 def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + "+09:00"
+    return f"{dt.date().isoformat()}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}+09:00"
 
 
 def orders_csv(orders: list[Order]) -> bytes:

@@ -156,7 +156,7 @@ def _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_fil
     files = Counter(f.kind for f in order_files)
     corrupt: Counter[str] = Counter()
     corrected: Counter[str] = Counter()
-    identities: dict[str, set] = {}
+    identities: dict[str, set[int]] = {}  # one Event object per event identity (a resend reuses it)
     records: Counter[str] = Counter()
     resent = 0
     for kind in sorted(feed_files):
@@ -174,8 +174,7 @@ def _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_fil
                 p = ev.payment
                 key = f"{p.feed} {ev.kind}"
                 records[key] += 1
-                identity = (p.chain, p.reference, p.paid_at, p.store_code, p.amount)
-                identities.setdefault(key, set()).add(identity)
+                identities.setdefault(key, set()).add(id(ev))
     valid = [o for o in orders if not o.bad]
     fates = Counter(o.fate for o in valid)
     anomaly_counts = {a.name: fates.get(a.name, 0) for a in ANOMALIES if a.per == "order"}
