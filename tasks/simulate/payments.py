@@ -28,7 +28,7 @@ from tasks.simulate.model import (
     Payment,
     stamp_expected,
 )
-from tasks.simulate.orders import FILE_DELAY, HOUR_WEIGHTS, References
+from tasks.simulate.orders import FILE_DELAY, HOUR_WEIGHTS, MAX_AMOUNT, References
 
 STORES_PER_CHAIN = 3000
 PAY_HOUR_TRIES = 4
@@ -180,8 +180,9 @@ class Till:
                 o.fate = "paid"
                 return [first]
             delta = 100
-            if stamp_expected(o.chain, o.amount + delta, o.tax_mode, o.tax_amount) != first.stamp:
-                delta = -100  # stay on the same side of the stamp threshold
+            if (o.amount + delta > MAX_AMOUNT
+                    or stamp_expected(o.chain, o.amount + delta, o.tax_mode, o.tax_amount) != first.stamp):
+                delta = -100  # stay within the order limit, on the same side of the stamp threshold
             first.amount = o.amount + delta
             return [first]
         if fate == "unknown_reference":
