@@ -134,6 +134,9 @@ def test_unreachable_inbox_alerts_after_two_hours_across_restarts(warehouse, set
     with pytest.raises(SourceUnreachable) as e:
         pull(restarted, AS_OF + timedelta(hours=2), settings, missing, retry_delays=())
     assert e.value.alert
+    with restarted.read() as con:  # the analysts' view of it
+        row = con.execute("select source, last_success_at, unreachable_since from source_status").fetchone()
+    assert row == (missing, None, AS_OF.replace(tzinfo=None))
     (data_dir / "nowhere").mkdir()
     assert pull(restarted, AS_OF + timedelta(hours=3), settings, missing, retry_delays=()) == []
     with pytest.raises(SourceUnreachable) as e:  # reachable again, then down: the clock restarts
