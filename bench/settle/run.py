@@ -109,7 +109,7 @@ def main() -> None:
         print(f"finalizing run: {r.statements.height:,} statements, {len(r.finalized):,} finalized, "
               f"{len(r.payout_dates)} payout files, check_ok={r.check_ok} in {took:.1f} s "
               f"(CPU {took_cpu:.1f} s, all threads)")
-        print("phases (wall s):", r.timings)
+        print("phases (s; *_cpu = CPU, all threads):", r.timings)
         print("conservation:", r.conservation)
         with wh.read() as con:
             lines, transfers = con.execute(

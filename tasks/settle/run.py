@@ -55,18 +55,21 @@ class RunResult:
     conservation: dict[str, int]
     finalized: list[str] = field(default_factory=list)
     payout_dates: list[date] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase (benchmarks)
+    timings: dict[str, float] = field(default_factory=dict)  # wall and CPU seconds per phase
 
 
 class _Phases:
+    """Wall and CPU seconds (all threads) per phase of a run, for benchmarks and logs."""
+
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
-        self._t = time.perf_counter()
+        self._t, self._cpu = time.perf_counter(), time.process_time()
 
     def lap(self, name: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.laps[name] = round(now - self._t, 2)
-        self._t = now
+        self.laps[f"{name}_cpu"] = round(cpu - self._cpu, 2)
+        self._t, self._cpu = now, cpu
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame) -> None:
