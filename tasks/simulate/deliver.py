@@ -40,6 +40,7 @@ PRELIM_EVERY_S = (10 * 60, 30 * 60)
 CONFIRM_JITTER_S = 300
 CORRECTED_AFTER_S = (20 * 60, 50 * 60)
 TRANSFER_BUSINESS_DAYS = 4  # 振込予定日: the 4th bank business day after the 確報 file's day
+AMOUNT_WIDTH = {"SEJ": sej.DATA.field("amount").length, "FM": famima.DATA.field("amount").length}
 
 
 @lru_cache(maxsize=4096)
@@ -170,6 +171,9 @@ class Renderer:
         }
         confirm_day = ev.ready_at.date()
         t = p.paid_at
+        if p.feed in AMOUNT_WIDTH:  # fixed width: amount and flag as their digits
+            rec["amount"] = f"{p.amount:0{AMOUNT_WIDTH[p.feed]}d}"
+            rec["stamp_flag"] = "1" if p.stamp else "0"
         if p.feed == "SEJ":
             rec["reference"] = p.reference
             rec["paid_time"] = f"{t.hour:02d}{t.minute:02d}"
