@@ -12,6 +12,7 @@ from bisect import bisect
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 
+from tasks.errors import KonbiniError
 from tasks.simulate.model import CHAIN_WEIGHTS, CHAINS, REFERENCE_DIGITS, Order, Site
 from tasks.simulate.people import customer
 
@@ -68,7 +69,10 @@ class References:
         key = (series, day)
         i = self._next.get(key, 0)
         if i >= PER_DAY_REFERENCES:
-            raise ValueError(f"more than {PER_DAY_REFERENCES} references of one series on {day}")
+            raise KonbiniError(
+                f"more than {PER_DAY_REFERENCES} payment references of one series on {day}: "
+                "fewer --orders-per-day"
+            )
         self._next[key] = i + 1
         return self._make(chain, (day - EPOCH).days * PER_DAY_REFERENCES + i)
 

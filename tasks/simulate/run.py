@@ -17,7 +17,7 @@ from tasks.simulate.model import Event, FeedFile, Order
 from tasks.simulate.orders import FILE_DELAY, References, cancels_csv, make_orders, orders_csv
 from tasks.simulate.payments import Till, draw_fates
 
-MAX_ORDERS_PER_DAY = 200_000  # references allow 100,000 per series and day; seven takes ~42 %
+MAX_ORDERS_PER_DAY = 100_000  # references allow 100,000 per series and day
 MAX_MERCHANTS = 480  # distinct merchant names
 
 
