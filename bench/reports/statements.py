@@ -67,7 +67,7 @@ def main() -> None:
         with wh.read() as con:
             ids = statement.finalized_ids(con)
             at = datetime(2026, 11, 12, 6, tzinfo=JST)
-            jobs = [statement.gather(con, sid, settings, at) for sid in ids]
+            jobs = statement.gather_many(con, [(sid, at) for sid in ids], settings)
         t1 = time.perf_counter()
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime + time.process_time()
         rendered = render_many(jobs, tmp / "out", workers=args.workers)

@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import jinja2
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from tasks.clock import jst
@@ -77,6 +78,15 @@ def render_html(template: str, context: dict) -> str:
     return environment().get_template(template).render(**context)
 
 
+@lru_cache(maxsize=1)
+def _fonts_and_style() -> tuple[FontConfiguration, CSS]:
+    """One font configuration and one parsed base.css per process, reused by every PDF: building
+    them (fontconfig scan, loading the 4 MB font) costs more than laying out a statement."""
+    fonts = FontConfiguration()
+    css = CSS(filename=str(REPORTS_DIR / "base.css"), font_config=fonts, url_fetcher=LocalOnlyFetcher())
+    return fonts, css
+
+
 def pdf_date(as_of: datetime) -> str:
     """W3C date for the PDF's CreationDate/ModDate: the report's as-of, never the wall clock."""
     return jst(as_of).replace(microsecond=0).isoformat()
@@ -89,8 +99,9 @@ def render_pdf(template: str, context: dict, *, as_of: datetime, report_id: str)
     # current time unless SOURCE_DATE_EPOCH is set: fix it to the report's as-of.
     os.environ["SOURCE_DATE_EPOCH"] = str(int(jst(as_of).timestamp()))
     identifier = hashlib.md5(report_id.encode()).hexdigest().encode()
+    fonts, css = _fonts_and_style()
     return HTML(string=html, base_url=REPORTS_DIR.as_uri() + "/", url_fetcher=LocalOnlyFetcher()).write_pdf(
-        pdf_identifier=identifier, uncompressed_pdf=False
+        stylesheets=[css], font_config=fonts, pdf_identifier=identifier, uncompressed_pdf=False
     )
 
 

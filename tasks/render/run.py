@@ -56,12 +56,15 @@ def plan(con: duckdb.DuckDBPyConnection, as_of: datetime, settings: Settings,
         for m in collection.merchants_with_events(con, day):
             if f"collection/{m}/{day.isoformat()}" not in done:
                 jobs.append(collection.gather(con, m, day, settings, start_of(day + timedelta(days=1))))
-    for sid, merchant_id, finalized_at in con.execute(
-        "select settlement_id, merchant_id, finalized_at from settlement_finalizations"
-        " where $on order by settlement_id", {"on": "statement" in kinds}
-    ).fetchall():
-        if f"statement/{merchant_id}/{sid}" not in done:
-            jobs.append(statement.gather(con, sid, settings, jst(finalized_at)))
+    wanted = [
+        (sid, jst(finalized_at))
+        for sid, merchant_id, finalized_at in con.execute(
+            "select settlement_id, merchant_id, finalized_at from settlement_finalizations"
+            " where $on order by settlement_id", {"on": "statement" in kinds}).fetchall()
+        if f"statement/{merchant_id}/{sid}" not in done
+    ]
+    if wanted:
+        jobs.extend(statement.gather_many(con, wanted, settings))
     month = schedule.next_month(today)
     for m in schedule.merchants_due(con) if "schedule" in kinds else []:
         if f"schedule/{m}/{month:%Y-%m}" not in done:

@@ -30,14 +30,22 @@ LINE_KINDS = {
     "adjustment": "調整", "carried_in": "前回繰越",
 }
 
-_SETTLEMENT = """
-select settlement_id, merchant_id, cycle, period_start, period_end, cutoff, payout_date,
-       payment_count, payments_total, fees, tax, stamps, adjustments, carried_in, net, state, finalized_at
-from v_settlements where settlement_id = ?
+# One query each for any number of settlements (gathering 1,000 statements one by one costs
+# more than rendering them).
+_SETTLEMENTS = """
+select s.settlement_id, s.merchant_id, s.cycle, s.period_start, s.period_end, s.cutoff, s.payout_date,
+       s.payment_count, s.payments_total, s.fees, s.tax, s.stamps, s.adjustments, s.carried_in, s.net,
+       s.state, s.finalized_at, m.name,
+       coalesce(t.bank_code, m.bank_code), coalesce(t.branch_code, m.branch_code),
+       coalesce(t.account_type, m.account_type), coalesce(t.account_number, m.account_number)
+from v_settlements s
+left join current_merchants m using (merchant_id)
+left join payout_transfers t on t.merchant_id = s.merchant_id and t.payout_date = s.payout_date
+where s.settlement_id in (select unnest($ids))
 """
 _LINES = """
-select line_no, kind, order_id, chain, paid_date, amount, fee, stamp, fee_month
-from v_settlement_lines where settlement_id = ? order by line_no
+select settlement_id, line_no, kind, order_id, chain, paid_date, amount, fee, stamp, fee_month
+from v_settlement_lines where settlement_id in (select unnest($ids)) order by settlement_id, line_no
 """
 
 
@@ -46,35 +54,34 @@ def finalized_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _account(con, merchant_id: str, payout_date) -> dict:
-    row = con.execute(
-        "select bank_code, branch_code, account_type, account_number from payout_transfers"
-        " where merchant_id = ? and payout_date = ?", [merchant_id, payout_date]).fetchone()
-    if row is None:
-        row = con.execute(
-            "select bank_code, branch_code, account_type, account_number from current_merchants"
-            " where merchant_id = ?", [merchant_id]).fetchone()
-    if row is None:
-        return {"bank_code": "", "branch_code": "", "type": "", "number": ""}
-    bank, branch, typ, number = row
-    return {"bank_code": bank, "branch_code": branch, "type": ACCOUNT_TYPES.get(typ, typ),
-            "number": mask_account(number)}
-
-
 def gather(con: duckdb.DuckDBPyConnection, settlement_id: str, settings: Settings,
            as_of: datetime) -> ReportJob:
-    row = con.execute(_SETTLEMENT, [settlement_id]).fetchone()
-    if row is None:
-        raise KonbiniError(f"settlement {settlement_id!r} not found (see v_settlements)")
+    return gather_many(con, [(settlement_id, as_of)], settings)[0]
+
+
+def gather_many(con: duckdb.DuckDBPyConnection, wanted: list[tuple[str, datetime]],
+                settings: Settings) -> list[ReportJob]:
+    """The statements of (settlement id, as-of) pairs, in that order."""
+    ids = [sid for sid, _ in wanted]
+    rows = {r[0]: r for r in con.execute(_SETTLEMENTS, {"ids": ids}).fetchall()}
+    missing = [sid for sid in ids if sid not in rows]
+    if missing:
+        raise KonbiniError(f"settlement {missing[0]!r} not found (see v_settlements)")
+    lines: dict[str, list[dict]] = {sid: [] for sid in ids}
+    for sid, n, k, oid, c, pd, a, f, s, fm in con.execute(_LINES, {"ids": ids}).fetchall():
+        lines[sid].append(
+            {"line_no": n, "kind": k, "kind_name": LINE_KINDS.get(k, k), "order_id": oid, "chain": c,
+             "chain_name": chain_name(c) if c else "", "paid_date": pd, "amount": int(a), "fee": int(f),
+             "stamp": int(s), "fee_month": fm})
+    return [_job(rows[sid], lines[sid], settings, as_of) for sid, as_of in wanted]
+
+
+def _job(row: tuple, lines: list[dict], settings: Settings, as_of: datetime) -> ReportJob:
     (sid, merchant_id, cycle, start, end, cutoff, payout, count, total, fees, tax, stamps, adjustments,
-     carried_in, net, state, finalized_at) = row
-    name = con.execute("select name from current_merchants where merchant_id = ?", [merchant_id]).fetchone()
-    lines = [
-        {"line_no": n, "kind": k, "kind_name": LINE_KINDS.get(k, k), "order_id": oid, "chain": c,
-         "chain_name": chain_name(c) if c else "", "paid_date": pd, "amount": int(a), "fee": int(f),
-         "stamp": int(s), "fee_month": fm}
-        for n, k, oid, c, pd, a, f, s, fm in con.execute(_LINES, [settlement_id]).fetchall()
-    ]
+     carried_in, net, state, finalized_at, name, bank, branch, account_type, number) = row
+    account = {"bank_code": bank or "", "branch_code": branch or "",
+               "type": ACCOUNT_TYPES.get(account_type, account_type or ""),
+               "number": mask_account(number) if number else ""}
     payments = [ln for ln in lines if ln["kind"] == "payment"]
     per_payment_fees = sum(ln["fee"] for ln in payments)
     # a plan without a monthly fee still records the month covered, as a 0-yen line: not invoiced
@@ -92,7 +99,7 @@ def gather(con: duckdb.DuckDBPyConnection, settlement_id: str, settings: Setting
         "company_name": settings.company_name,
         "registration_number": settings.invoice_registration_number,
         "tax_rate": TAX_RATE_PERCENT,
-        "merchant": {"merchant_id": merchant_id, "name": name[0] if name else merchant_id},
+        "merchant": {"merchant_id": merchant_id, "name": name or merchant_id},
         "settlement_id": sid,
         "draft": state != "finalized",
         "cycle": int(cycle),
@@ -100,7 +107,7 @@ def gather(con: duckdb.DuckDBPyConnection, settlement_id: str, settings: Setting
         "cutoff_label": f"{jdate(cutoff.date())} {cutoff:%H:%M:%S}",
         "payout_label": jdate(payout),
         "issued_label": jdate(issued),
-        "account": _account(con, merchant_id, payout),
+        "account": account,
         "payments": payments,
         "other_fees": other_fees,
         "adjustment_lines": [ln for ln in lines if ln["kind"] == "adjustment"],
