@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -124,9 +125,15 @@ def simulate(
     write_master(out_dir / "master", merchant_list, sites)
     for folder in ("orders", "sej", "famima", "cvs"):
         (out_dir / "inbox" / folder).mkdir(parents=True, exist_ok=True)
+    # Each file appears whole (written aside, then renamed): a pull running meanwhile never reads half.
+    staging = out_dir / ".simulate-staging"
+    staging.mkdir(parents=True, exist_ok=True)
     for path, content in targets:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        tmp = staging / path.name
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    staging.rmdir()
 
     return _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_files,
                     feed_files, skipped, redeliver)
