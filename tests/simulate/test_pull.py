@@ -81,6 +81,8 @@ def test_events_orders_and_numbers_as_the_summary_says(ingested):
             " where state = 'accepted' and folder <> 'orders' group by kind").fetchall()
     assert events == s.events
     assert records == s.records
+    # a resent record is one more sighting of the same event
+    assert sum(records.values()) - sum(events.values()) == s.anomalies["resent_record"] > 0
     assert orders == s.valid_orders
     assert bad_lines == s.bad_order_rows
     assert cancels == s.cancellations and cancel_rejections == 0

@@ -13,7 +13,8 @@ import pytest
 from zengin_code import Bank
 
 from tasks.errors import KonbiniError
-from tasks.inbox import parse_name
+from tasks.feeds import cvs, famima, sej
+from tasks.inbox import InboundFile, parse_name
 from tasks.kana import is_zengin
 from tasks.master import validate_master
 from tests.simulate.conftest import tree_digest
@@ -127,7 +128,7 @@ def _is_confirm_file(path, meta) -> bool:
     return all(line.startswith("02,") for line in lines)
 
 
-def test_feed_cadence(simulate_into):
+def test_feed_cadence(simulate_into, settings):
     """速報 batches every 10 to 30 minutes (when there is something to send), 確報 once a day at ~06:00."""
     s = simulate_into(days=2, orders_per_day=600, anomalies={a: 0 for a in (
         "corrupt_file", "sequence_gap", "duplicate_file", "resent_record")})
@@ -145,6 +146,21 @@ def test_feed_cadence(simulate_into):
         assert gaps[0] >= timedelta(minutes=10)
         busy = sorted(b - a for a, b in zip(batches, batches[1:], strict=False) if b.date() == s.start)
         assert busy[len(busy) // 2] <= timedelta(minutes=30)  # on a busy day batches leave every 10-30 min
+        # delays: 01/03 minutes to 2 hours after payment, 02 in the 確報 file 3 to 10 days after
+        parser = {"sej": sej, "famima": famima, "cvs": cvs}[folder]
+        delays: dict[str, list] = {"01": [], "02": [], "03": []}
+        for p, m in files:
+            parsed = parser.parse(InboundFile(m, p.read_bytes()), settings)
+            assert parsed.ok, (p.name, parsed.reasons)
+            for r in parsed.events.iter_rows(named=True):
+                paid = datetime.combine(r["paid_date"], datetime.strptime(r["paid_time"], "%H%M%S").time())
+                if r["kind"] == "02":  # by date: made 3 to 10 days before the file's day
+                    delays["02"].append((r["file_created_at"].date() - r["paid_date"]).days)
+                else:
+                    delays[r["kind"]].append(r["file_created_at"] - paid)
+        assert timedelta(0) < min(delays["01"]) and max(delays["01"]) <= timedelta(hours=2)
+        assert set(delays["02"]) == set(range(3, 11))
+        assert all(timedelta(0) < d <= timedelta(hours=2, minutes=15) for d in delays["03"])
 
 
 @pytest.mark.parametrize("kwargs, message", [
