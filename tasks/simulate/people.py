@@ -39,10 +39,15 @@ TRADES = (
 
 
 def merchant_name(i: int) -> tuple[str, str, str]:
-    """The i-th merchant's (legal name, bank-account kana in full width, web slug); distinct for i < 480."""
-    entity, abbrev = ENTITIES[i % len(ENTITIES)]
-    word, word_kana, slug = WORDS[(i // len(ENTITIES)) % len(WORDS)]
-    trade, trade_kana, trade_slug = TRADES[(i // (len(ENTITIES) * len(WORDS))) % len(TRADES)]
+    """The i-th merchant's (legal name, bank-account kana in full width, web slug); distinct for i < 480.
+
+    Word and trade both change from one merchant to the next ((word, trade) repeats only every 96);
+    mostly 株式会社, every third 有限会社, and the entity type shifts with each repetition.
+    """
+    word, word_kana, slug = WORDS[i % len(WORDS)]
+    trade, trade_kana, trade_slug = TRADES[(i // len(WORDS) + i) % len(TRADES)]
+    block = i // (len(WORDS) * len(TRADES))
+    entity, abbrev = ENTITIES[(block + (1 if i % 3 == 2 else 0)) % len(ENTITIES)]
     return f"{entity}{word}{trade}", f"{abbrev}{word_kana}{trade_kana}", f"{slug}-{trade_slug}{i + 1}"
 
 

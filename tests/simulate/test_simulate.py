@@ -130,7 +130,7 @@ def _is_confirm_file(path, meta) -> bool:
 
 def test_feed_cadence(simulate_into, settings):
     """速報 batches every 10 to 30 minutes (when there is something to send), 確報 once a day at ~06:00."""
-    s = simulate_into(days=2, orders_per_day=600, anomalies={a: 0 for a in (
+    s = simulate_into(days=2, orders_per_day=400, anomalies={a: 0 for a in (
         "corrupt_file", "sequence_gap", "duplicate_file", "resent_record")})
     for folder in ("sej", "famima", "cvs"):
         files = sorted(((p, parse_name(folder, p.name)) for p in (s.inbox / folder).iterdir()),
