@@ -75,7 +75,8 @@ create table settlement_draft_lines (
     fee            bigint not null,
     stamp          bigint not null,
     fee_month      date,
-    adjustment_id  varchar
+    adjustment_id  varchar,
+    carried_from   date
 );
 
 -- Finalized settlements (fact): frozen for good.
@@ -102,8 +103,9 @@ create table settlement_finalizations (
 
 -- Lines of finalized settlements (fact). kind: payment, monthly_fee, initial_fee, tax, adjustment,
 -- carried_in. Payment lines: the payment (order, chain, paid date), amount paid, per-payment fee,
--- stamp charge. monthly_fee lines record each month covered (0 yen when the plan has no monthly fee); fee and
--- tax lines carry the charge in amount; adjustment and carried_in amounts are signed.
+-- stamp charge, and carried_from when it missed its own period's settlement. monthly_fee lines
+-- record each month covered (0 yen when the plan has no monthly fee); fee and tax lines carry the
+-- charge in amount; adjustment and carried_in amounts are signed.
 -- (settlement_id, line_no) is unique by construction; no index: it would double the cost of
 -- freezing millions of lines (docs/decisions.md).
 create table settlement_lines (
@@ -118,7 +120,8 @@ create table settlement_lines (
     fee            bigint not null,
     stamp          bigint not null,
     fee_month      date,                  -- monthly_fee: the month charged
-    adjustment_id  varchar
+    adjustment_id  varchar,
+    carried_from   date                   -- start of the payment's own period when it came too late
 );
 
 -- Payout dates closed by a finalizing run: nothing more is settled into their periods; what comes
@@ -186,11 +189,11 @@ where d.run_id = (select max(run_id) from settlement_runs)
 
 create view v_settlement_lines as
 select settlement_id, line_no, kind, payment_id, order_id, chain, paid_date, amount, fee, stamp,
-       fee_month, adjustment_id, 'finalized' as state
+       fee_month, adjustment_id, carried_from, 'finalized' as state
 from settlement_lines
 union all
 select l.settlement_id, l.line_no, l.kind, l.payment_id, l.order_id, l.chain, l.paid_date, l.amount,
-       l.fee, l.stamp, l.fee_month, l.adjustment_id, 'draft' as state
+       l.fee, l.stamp, l.fee_month, l.adjustment_id, l.carried_from, 'draft' as state
 from settlement_draft_lines l
 where l.run_id = (select max(run_id) from settlement_runs)
   and l.settlement_id not in (select settlement_id from settlement_finalizations);

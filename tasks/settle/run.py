@@ -415,12 +415,13 @@ select d.settlement_id,
        row_number() over (partition by d.settlement_id
                           order by d.paid_date, d.paid_time, d.chain, d.payment_id)::integer as line_no,
        d.payment_id, 'payment' as kind, d.order_id, d.chain, d.paid_date, d.amount, d.fee, d.stamp,
-       null::date as fee_month, null::varchar as adjustment_id
+       null::date as fee_month, null::varchar as adjustment_id,
+       case when d.period_start > d.own_start then d.own_start end as carried_from
 from _s_due d
 where d.settlement_id in (select settlement_id from _s_stmts_out where state = '{state}')
 union all
 select e.settlement_id, (s.payment_count + e.seq)::integer, e.payment_id, e.kind, null, null, null,
-       e.amount, 0, 0, e.fee_month, e.adjustment_id
+       e.amount, 0, 0, e.fee_month, e.adjustment_id, null
 from _s_extra e join _s_stmts_out s using (settlement_id)
 where s.state = '{state}'
 """

@@ -124,6 +124,9 @@ def test_late_confirmation_goes_to_the_next_settlement_and_pays_its_month_fee_on
         "where settlement_id = 'M000001-20261101' order by line_no"
     )
     assert ("payment", late, None) in lines
+    # shown as carried over from its own period
+    assert book.sql("select carried_from from v_settlement_lines where payment_id = ?", [late]) == [
+        (date(2026, 10, 1),)]
     assert [x for x in lines if x[0] == "monthly_fee"] == [("monthly_fee", None, date(2026, 11, 1))]
 
 
