@@ -146,7 +146,14 @@ def freshness(con: duckdb.DuckDBPyConnection, stmts: pl.DataFrame, chosen: list[
     sel = stmts.filter(pl.col("settlement_id").is_in(chosen))
     if not sel.height:
         return []
-    reconciled = con.execute("select max(as_of) from payments").fetchall()[0][0]
+    # a full or incremental reconciliation brings the whole table up to its as_of (an incremental
+    # one rewrites only the rows that changed, so the rows' own as_of can be older)
+    reconciled = con.execute(
+        """
+        select greatest((select max(as_of) from payments),
+                        (select max(as_of) from reconcile_runs where scope in ('full', 'incremental')))
+        """
+    ).fetchall()[0][0]
     latest_cutoff = sel["cutoff"].max()
     if reconciled is not None and reconciled <= latest_cutoff:
         return [

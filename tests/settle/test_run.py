@@ -295,5 +295,9 @@ def test_finalizing_needs_payments_reconciled_after_the_cutoff(book, settings):
     stale = settle(settings, at("2026-11-12T07:00"), finalize=True)
     assert not stale.check_ok and stale.finalized == []
     assert any("last reconciled as of 2026-11-11 23:00:00" in f for f in stale.failures), stale.failures
-    book.update(pid, as_of=datetime(2026, 11, 12, 6, 50))
+    # a later incremental reconciliation that changed no row makes the table current as well
+    with book.warehouse.write() as con:
+        con.execute("insert into reconcile_runs (run_id, as_of, scope, orders, payments, exceptions, "
+                    "open_exceptions, status_counts, max_file_id) "
+                    "values (1, timestamp '2026-11-12 06:50', 'incremental', 0, 0, 0, 0, '{}', 0)")
     assert settle(settings, at("2026-11-12T07:00"), finalize=True).finalized == ["M000003-20261101"]
