@@ -29,7 +29,6 @@ from tasks.warehouse import open_warehouse
 
 PULL_AT = time(7, 0)  # the morning run: after the chains' 確報 files of ~06:00
 REPORTS_AT = time(8, 0)
-TAIL_DAYS = 16  # after the month: late 確報 (up to 10 days) and the month's settlements paid
 
 
 @dataclass(frozen=True)
@@ -39,10 +38,11 @@ class DemoPlan:
     orders_per_day: int = 60
     merchants: int = 4
     seed: int = 20261001
+    tail_days: int = 16  # mornings after the month: late 確報 (up to 10 days) and its settlements paid
 
     @property
     def end(self) -> date:
-        return self.start + timedelta(days=self.days + TAIL_DAYS)
+        return self.start + timedelta(days=self.days + self.tail_days)
 
 
 def deliver(sim_dir: Path, inbox: Path, after: datetime | None, until: datetime) -> int:

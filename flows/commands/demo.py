@@ -23,14 +23,22 @@ SUMMARY_QUERIES: list[tuple[str, str]] = [
 ]
 
 
+def summary_rows(con) -> list[tuple[str, str, str]]:
+    """(area, what, count) for the summary: the same inputs always give the same rows."""
+    rows = []
+    for area, sql in SUMMARY_QUERIES:
+        for i, (what, count) in enumerate(con.execute(sql).fetchall()):
+            rows.append((area if i == 0 else "", str(what), str(count)))
+    return rows
+
+
 def summary_table(con) -> Table:
     table = Table(title="konbini demo: what the month gave")
     table.add_column("area")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for area, sql in SUMMARY_QUERIES:
-        for i, (what, count) in enumerate(con.execute(sql).fetchall()):
-            table.add_row(area if i == 0 else "", str(what), str(count))
+    for row in summary_rows(con):
+        table.add_row(*row)
     return table
 
 
