@@ -104,6 +104,31 @@ def render_many(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2,
         return [f.result() for f in futures]
 
 
+def render_all(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2,
+               csv_encoding: str = "utf-8") -> tuple[list[Rendered], list[tuple[str, str]]]:
+    """Like render_many, but one report failing does not stop the others: returns what was rendered
+    and (report id, error) of each failure."""
+    done: list[Rendered] = []
+    failed: list[tuple[str, str]] = []
+
+    def outcome(job: ReportJob, get) -> None:
+        try:
+            done.append(get())
+        except Exception as e:  # noqa: BLE001 - reported by the caller, with the report it concerns
+            failed.append((job.report_id, f"{type(e).__name__}: {e}"))
+
+    if workers <= 1 or len(jobs) <= 1:
+        for j in jobs:
+            outcome(j, lambda j=j: render_job(j, out_root, csv_encoding))
+        return done, failed
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm) as pool:
+        futures = [(j, pool.submit(render_job, j, out_root, csv_encoding)) for j in jobs]
+        for j, f in futures:
+            outcome(j, f.result)
+    return done, failed
+
+
 def record_outputs(con, rendered: Sequence[Rendered], out_root: Path, rendered_at: datetime) -> None:
     """Remember what was rendered (report_outputs), paths relative to out_root."""
     from tasks.clock import naive_jst

@@ -21,8 +21,9 @@ from pathlib import Path
 import duckdb
 
 from tasks.clock import JST, jst
+from tasks.errors import KonbiniError
 from tasks.render import collection, operations, schedule, statement
-from tasks.render.jobs import Rendered, ReportJob, record_outputs, render_many
+from tasks.render.jobs import Rendered, ReportJob, record_outputs, render_all
 from tasks.render.mail import Outcome, deliver, due_deliveries
 from tasks.settings import Settings
 from tasks.warehouse import Warehouse
@@ -89,10 +90,13 @@ def render_due(wh: Warehouse, settings: Settings, as_of: datetime, *, workers: i
         with wh.read() as con:
             jobs = plan(con, as_of, settings, kinds=kinds)
     root = out_root(settings)
-    rendered = render_many(jobs, root, workers=workers, csv_encoding=csv_encoding)
+    rendered, failed = render_all(jobs, root, workers=workers, csv_encoding=csv_encoding)
     if rendered:
         with wh.write() as con:
             record_outputs(con, rendered, root, as_of)
+    if failed:  # the others are written and recorded; these are tried again by the next run
+        raise KonbiniError(f"{len(failed)} of {len(jobs)} reports failed to render: "
+                           + "; ".join(f"{rid}: {err}" for rid, err in failed))
     return RenderResult(rendered, {j.report_id: j.markdown for j in jobs if j.markdown})
 
 

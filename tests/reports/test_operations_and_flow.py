@@ -103,3 +103,22 @@ def test_plan_of_schedules_only(ops_world, settings):
         ids = [j.report_id for j in run.plan(con, datetime(2026, 12, 1, 8, tzinfo=JST), settings,
                                              kinds=("schedule",))]
     assert ids == ["schedule/M000001/2027-01", "schedule/M000002/2027-01", "schedule/M000003/2027-01"]
+
+
+def test_one_report_failing_does_not_stop_the_others(small_world, settings, as_of):
+    import dataclasses
+
+    import pytest
+
+    from tasks.errors import KonbiniError
+    from tasks.render import collection
+
+    with small_world.read() as con:
+        good = collection.gather(con, "M000001", date(2026, 11, 4), settings, as_of)
+        other = collection.gather(con, "M000002", date(2026, 11, 4), settings, as_of)
+    # a cell cp932 cannot hold (a merchant asked for cp932)
+    bad = dataclasses.replace(other, csv_rows=(("𠮷野家",) + other.csv_rows[0][1:],))
+    with pytest.raises(KonbiniError, match=r"1 of 2 reports failed.*collection/M000002/2026-11-04.*cp932"):
+        run.render_due(small_world, settings, as_of, workers=1, csv_encoding="cp932", jobs=[good, bad])
+    with small_world.read() as con:
+        assert con.execute("select report_id from report_outputs").fetchall() == [(good.report_id,)]
