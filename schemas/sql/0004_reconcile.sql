@@ -109,8 +109,11 @@ create view v_exceptions as
 select e.exception_id as id, e.code, e.holds, e.merchant_id, e.order_id, e.chain,
        e.reference as payment_reference, e.amount, e.sequence_kind, e.sequence_no, e.detail,
        e.raised_at, e.cleared_at, e.state, e.resolution,
-       r.note as resolution_note, r.resolved_by, r.resolved_at
-from exceptions e left join exception_resolutions r using (exception_id);
+       r.note as resolution_note, r.resolved_by, r.resolved_at,
+       p.settlement_id as settled_in           -- the payment was already paid out in this settlement
+from exceptions e
+left join exception_resolutions r using (exception_id)
+left join payments p on p.payment_id = e.payment_id;
 
 create view v_open_exceptions as
 select v.*, e.as_of - v.raised_at as age, date_diff('day', v.raised_at, e.as_of) as age_days

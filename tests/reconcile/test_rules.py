@@ -236,3 +236,28 @@ def test_incremental_run_equals_a_full_run_even_for_a_late_committed_pull(con, f
     got = {t: table_rows(con, t) for t in ("payments", "order_status", "exceptions")}
     reconcile(con, jst(2026, 11, 20))
     assert {t: table_rows(con, t) for t in got} == got
+
+
+def test_a_03_after_settlement_is_shown_with_its_settlement(con, facts):
+    facts.order("M1", "O1", "seven", "1000000000001", 1000, DUE, T0)
+    f1 = facts.file("SEJ_01", 1, jst(2026, 11, 4, 10))
+    facts.event(f1, "seven", "01", "1000000000001", jst(2026, 11, 4, 9), "1", 1000)
+    f2 = facts.file("SEJ_02", 1, jst(2026, 11, 9, 6))
+    facts.event(f2, "seven", "02", "1000000000001", jst(2026, 11, 4, 9), "1", 1000)
+    reconcile(con, jst(2026, 11, 9, 7))
+    (pid,) = pay(con, "payment_id")
+    con.execute(
+        "insert into settlement_finalizations by name select 'S1' as settlement_id, 'M1' as merchant_id,"
+        " date '2026-11-01' as period_start, date '2026-11-30' as period_end,"
+        " timestamp '2026-12-10 23:59:59' as cutoff, date '2026-12-15' as payout_date,"
+        " timestamp '2026-12-11 09:00' as finalized_at, 'ops' as finalized_by, 1 as run_id, 1 as cycle,"
+        " 1 as payment_count, 1000 as payments_total, 0 as fees, 0 as tax, 0 as stamps, 0 as adjustments,"
+        " 0 as carried_in, 1000 as net")
+    con.execute("insert into settlement_lines by name select 'S1' as settlement_id, 1 as line_no,"
+                " ? as payment_id, 'payment' as kind, 1000 as amount, 0 as fee, 0 as stamp", [pid])
+    f3 = facts.file("SEJ_01", 2, jst(2026, 12, 12, 10))
+    facts.event(f3, "seven", "03", "1000000000001", jst(2026, 11, 4, 9), "1", 1000)
+    reconcile(con, jst(2026, 12, 12, 11))
+    rows = con.execute("select code, state, settled_in from v_exceptions").fetchall()
+    assert rows == [("CONFIRM_AFTER_CANCEL", "open", "S1")]
+    assert statuses(con) == {("M1", "O1"): "expired"}  # voided: no longer the order's payment
