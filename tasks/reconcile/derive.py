@@ -23,6 +23,8 @@ import duckdb
 from tasks.bank_calendar import add_business_days
 from tasks.reconcile.rules import (
     GAP_GRACE_HOURS,
+    MATCHING,
+    MATCHING_FALLBACK,
     PRELIM_CONFIRM_BANK_DAYS,
     RULES,
     SEQUENCE_KINDS,
@@ -106,6 +108,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
     """)
 
     expected = stamp_expected_sql("o.chain", "o.tax_mode", "a.amount", "o.tax_amount")
+    matching = " ".join(f"when {cond} then '{code}'" for code, cond in MATCHING)
     con.execute(f"""
         create or replace temp table rc_pay1 as
         select a.*,
@@ -123,9 +126,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
                  then a.cancel_at end as voided_at,
             case when a.prelim_at is null and a.confirmed_at is null then null
                  when o.order_id is null then 'UNKNOWN_REFERENCE'
-                 when a.paid_date > o.due_date then 'PAID_AFTER_DUE'
-                 when a.amount <> o.amount then 'AMOUNT_MISMATCH'
-                 when o.cancellation_at is not null then 'PAID_AFTER_CANCEL' end as base_code,
+                 {matching} end as base_code,
             case when o.order_id is not null then {expected} end as expected_stamp
         from rc_agg a
         left join rc_ord o on o.chain = a.chain and o.payment_reference = a.reference
@@ -229,7 +230,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
             p.prelim_stamp, p.confirmed_stamp, p.expected_stamp, p.transfer_date,
             p.first_at as first_ingested_at, p.confirmed_at as confirmed_ingested_at,
             p.confirmed_file_created_at,
-            case when p.live then coalesce(p.base_code, case when p.duplicate then 'DUPLICATE_PAYMENT' end)
+            case when p.live then coalesce(p.base_code, case when p.duplicate then '{MATCHING_FALLBACK}' end)
                  end as exception_code,
             h.holding_code,
             p.released and not p.refunded as released,

@@ -138,8 +138,14 @@ RULES: tuple[ExceptionRule, ...] = (
 BY_CODE: dict[str, ExceptionRule] = {r.code: r for r in RULES}
 CODES = tuple(BY_CODE)
 HOLDING_CODES = tuple(r.code for r in RULES if r.holds)
-# The one matching code a live payment other than its order's payment gets, first that applies.
-MATCHING_ORDER = ("PAID_AFTER_DUE", "AMOUNT_MISMATCH", "PAID_AFTER_CANCEL", "DUPLICATE_PAYMENT")
+# The one matching code a live payment other than its order's payment gets: the first that applies,
+# in this order (SQL over a payment `a` and its order `o`); failing all, DUPLICATE_PAYMENT.
+MATCHING: tuple[tuple[str, str], ...] = (
+    ("PAID_AFTER_DUE", "a.paid_date > o.due_date"),
+    ("AMOUNT_MISMATCH", "a.amount <> o.amount"),
+    ("PAID_AFTER_CANCEL", "o.cancellation_at is not null"),
+)
+MATCHING_FALLBACK = "DUPLICATE_PAYMENT"
 SEQUENCE_KINDS = ("SEJ_01", "SEJ_02", "FM_S", "FM_K", "CVS")
 GAP_GRACE_HOURS = 1
 PRELIM_CONFIRM_BANK_DAYS = 10
