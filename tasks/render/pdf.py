@@ -95,14 +95,23 @@ def pdf_date(as_of: datetime) -> str:
 def render_pdf(template: str, context: dict, *, as_of: datetime, report_id: str) -> bytes:
     """Render one report. `context` is plain data; `as_of` fixes the PDF dates."""
     html = render_html(template, {**context, "pdf_date": pdf_date(as_of)})
-    # fontTools (WeasyPrint's font subsetter here) stamps the subset's `head.modified` with the
-    # current time unless SOURCE_DATE_EPOCH is set: fix it to the report's as-of.
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(jst(as_of).timestamp()))
     identifier = hashlib.md5(report_id.encode()).hexdigest().encode()
     fonts, css = _fonts_and_style()
-    return HTML(string=html, base_url=REPORTS_DIR.as_uri() + "/", url_fetcher=LocalOnlyFetcher()).write_pdf(
-        stylesheets=[css], font_config=fonts, pdf_identifier=identifier, uncompressed_pdf=False
-    )
+    # fontTools (WeasyPrint's subsetter when HarfBuzz-subset is missing) stamps the subset's
+    # `head.modified` with the current time unless SOURCE_DATE_EPOCH is set: fix it to the report's
+    # as-of for the duration of this rendering only.
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(jst(as_of).timestamp()))
+    try:
+        document = HTML(string=html, base_url=REPORTS_DIR.as_uri() + "/", url_fetcher=LocalOnlyFetcher())
+        return document.write_pdf(
+            stylesheets=[css], font_config=fonts, pdf_identifier=identifier, uncompressed_pdf=False
+        )
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 # --- reading a PDF back (tests, and `konbini reports check`) -------------------------------------

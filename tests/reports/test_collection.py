@@ -128,3 +128,11 @@ def test_rerun_in_another_process_gives_byte_identical_files(small_world, settin
     # and the PDF's dates are the report's as-of, not the wall clock
     info = subprocess.run(["pdfinfo", str(second.pdf_path)], capture_output=True, text=True).stdout
     assert "2026" in [line for line in info.splitlines() if line.startswith("CreationDate")][0]
+
+
+def test_rendering_leaves_the_environment_as_it_was(monkeypatch):
+    import os
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    render_pdf("base.html.j2", {"title": "t", "company_name": "c"}, as_of=_as_of(), report_id="x")
+    assert "SOURCE_DATE_EPOCH" not in os.environ
