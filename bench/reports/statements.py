@@ -36,20 +36,24 @@ def build(wh: Warehouse, count: int, lines: int) -> None:
                    'm' || i || '@example.jp'
             from range(1, {count} + 1) t(i)""")
         con.execute(f"""
-            insert into settlement_finalizations select printf('M%06d-20261101', i), printf('M%06d', i),
+            insert into settlement_finalizations
+            select printf('M%06d-20261101', i), printf('M%06d', i),
                    date '2026-11-01', date '2026-11-05', timestamp '2026-11-11 23:59:59', date '2026-11-16',
                    timestamp '2026-11-12 06:00', 'bench', 1, 6, {lines}, {lines} * 5000,
                    {lines} * 125 + 3000, ({lines} * 125 + 3000) // 10, 200,
                    0, 0, {lines} * 5000 - ({lines} * 125 + 3000) - ({lines} * 125 + 3000) // 10 - 200
             from range(1, {count} + 1) t(i)""")
         con.execute(f"""
-            insert into settlement_lines select printf('M%06d-20261101', i), j, md5(i || '-' || j), 'payment',
+            insert into settlement_lines (settlement_id, line_no, payment_id, kind, order_id, chain,
+                   paid_date, amount, fee, stamp)
+            select printf('M%06d-20261101', i), j, md5(i || '-' || j), 'payment',
                    printf('ORDER-%06d-%03d', i, j), {CHAINS!r}[1 + (j % 6)], date '2026-11-01' + (j % 5)::int,
-                   5000, 125, case when j = 1 then 200 else 0 end, null, null
+                   5000, 125, case when j = 1 then 200 else 0 end
             from range(1, {count} + 1) t(i), range(1, {lines} + 1) u(j)""")
         con.execute(f"""
-            insert into settlement_lines select printf('M%06d-20261101', i), {lines} + 1, null, 'monthly_fee',
-                   null, null, null, 3000, 0, 0, date '2026-11-01', null from range(1, {count} + 1) t(i)""")
+            insert into settlement_lines (settlement_id, line_no, kind, amount, fee, stamp, fee_month)
+            select printf('M%06d-20261101', i), {lines} + 1, 'monthly_fee', 3000, 0, 0, date '2026-11-01'
+            from range(1, {count} + 1) t(i)""")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from tasks.settings import Settings
 
 TAX_RATE_PERCENT = 10
 CSV_HEADER = ("settlement_id", "merchant_id", "line_no", "kind", "order_id", "chain", "paid_date",
-              "amount", "fee", "stamp", "fee_month")
+              "amount", "fee", "stamp", "fee_month", "carried_from")
 LINE_KINDS = {
     "payment": "収納", "monthly_fee": "月額基本料", "initial_fee": "初期費用", "tax": "消費税",
     "adjustment": "調整", "carried_in": "前回繰越",
@@ -44,7 +44,7 @@ left join payout_transfers t on t.merchant_id = s.merchant_id and t.payout_date 
 where s.settlement_id in (select unnest($ids))
 """
 _LINES = """
-select settlement_id, line_no, kind, order_id, chain, paid_date, amount, fee, stamp, fee_month
+select settlement_id, line_no, kind, order_id, chain, paid_date, amount, fee, stamp, fee_month, carried_from
 from v_settlement_lines where settlement_id in (select unnest($ids)) order by settlement_id, line_no
 """
 
@@ -68,11 +68,11 @@ def gather_many(con: duckdb.DuckDBPyConnection, wanted: list[tuple[str, datetime
     if missing:
         raise KonbiniError(f"settlement {missing[0]!r} not found (see v_settlements)")
     lines: dict[str, list[dict]] = {sid: [] for sid in ids}
-    for sid, n, k, oid, c, pd, a, f, s, fm in con.execute(_LINES, {"ids": ids}).fetchall():
+    for sid, n, k, oid, c, pd, a, f, s, fm, cf in con.execute(_LINES, {"ids": ids}).fetchall():
         lines[sid].append(
             {"line_no": n, "kind": k, "kind_name": LINE_KINDS.get(k, k), "order_id": oid, "chain": c,
              "chain_name": chain_name(c) if c else "", "paid_date": pd, "amount": int(a), "fee": int(f),
-             "stamp": int(s), "fee_month": fm})
+             "stamp": int(s), "fee_month": fm, "carried_from": cf})
     return [_job(rows[sid], lines[sid], settings, as_of) for sid, as_of in wanted]
 
 
@@ -111,15 +111,16 @@ def _job(row: tuple, lines: list[dict], settings: Settings, as_of: datetime) -> 
         "payments": payments,
         "other_fees": other_fees,
         "adjustment_lines": [ln for ln in lines if ln["kind"] == "adjustment"],
+        "any_carried": any(ln["carried_from"] for ln in payments),
         "f": figures,
     }
     csv_rows = tuple(
         (sid, merchant_id, ln["line_no"], ln["kind"], ln["order_id"], ln["chain"], ln["paid_date"],
-         ln["amount"], ln["fee"], ln["stamp"], ln["fee_month"])
+         ln["amount"], ln["fee"], ln["stamp"], ln["fee_month"], ln["carried_from"])
         for ln in lines
     )
     summary_rows = tuple(
-        (sid, merchant_id, None, f"total_{key}", None, None, None, figures[key], None, None, None)
+        (sid, merchant_id, None, f"total_{key}", None, None, None, figures[key], None, None, None, None)
         for key in ("payments_total", "fees", "tax", "stamps", "adjustments", "carried_in", "net",
                     "transfer", "carried_out")
     )

@@ -21,6 +21,7 @@ def test_settlement_statement_is_a_qualified_invoice(settled_world, settings, as
     ):
         assert expected in flat, expected
     assert "0001111" not in flat  # the account number is masked
+    assert "※" not in flat  # nothing carried over
     assert font_problems(r.pdf_path) == []
     assert page_png(r.pdf_path, tmp_path.parent / "statement").exists()
     csv = r.csv_path.read_bytes().decode("utf-8-sig")
@@ -75,3 +76,15 @@ def test_negative_net_is_carried_out_not_transferred(small_world, settings, as_o
     # negative amounts stay numbers in the CSV (not escaped as formulas)
     assert f"{sid},M000001,4,adjustment,,seven,2026-12-02,-5000,0,0," in csv
     assert f"{sid},M000001,,total_net,,,,-6443,,," in csv
+
+
+def test_a_payment_carried_over_from_its_own_period_is_marked(settled_world, settings, as_of, tmp_path):
+    with settled_world.write() as con:
+        con.execute("update settlement_lines set carried_from = date '2026-10-26'"
+                    " where settlement_id = 'M000003-20261101' and line_no = 3")
+        job = statement.gather(con, "M000003-20261101", settings, as_of)
+    r = render_job(job, tmp_path)
+    flat = " ".join(pdf_text(r.pdf_path).split())
+    assert "2026-11-05 ※" in flat and "前の期間から繰り越して" in flat
+    csv = r.csv_path.read_bytes().decode("utf-8-sig")
+    assert ",3,payment,C-3003,seicomart,2026-11-05,8000,120,0,,2026-10-26" in csv
