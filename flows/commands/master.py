@@ -9,22 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tasks import clock
+from flows.commands.options import as_of_option as _as_of
 from tasks.errors import KonbiniError
 
 out = Console()
 err = Console(stderr=True)
-
-
-def _as_of(text: str | None):
-    if text is None:
-        return clock.now()
-    try:
-        return clock.parse_as_of(text)
-    except ValueError:
-        raise KonbiniError(
-            f"--as-of {text!r} is not a date or time (e.g. 2026-11-20 or 2026-11-20T07:00)"
-        ) from None
 
 
 def _masked(account_number: str) -> str:

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.commands.options import cell as _fmt
+from flows.commands.options import time_option as _time
 from tasks import clock
-from tasks.errors import KonbiniError
 
 out = Console()
-
-
-def _time(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return clock.parse_as_of(text)
-    except ValueError:
-        raise KonbiniError(
-            f"{option} {text!r} is not a date or time (e.g. 2026-11-20 or 2026-11-20T07:00)") from None
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
 
 
 def register(app: typer.Typer) -> None:

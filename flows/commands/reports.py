@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import getpass
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from flows.commands.options import as_of_option as _as_of
 from tasks import clock
 from tasks.errors import KonbiniError
 
 out = Console()
 _MERCHANT = re.compile(r"M\d{6}")
-
-
-def _as_of(text: str | None) -> datetime:
-    if text is None:
-        return clock.now()
-    try:
-        return clock.parse_as_of(text)
-    except ValueError:
-        raise KonbiniError(
-            f"--as-of {text!r} is not a date or time (e.g. 2026-11-20 or 2026-11-20T07:00)"
-        ) from None
 
 
 def _day(text: str, option: str) -> date:

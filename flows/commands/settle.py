@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tasks import clock
+from flows.commands.options import as_of_option as _as_of
 from tasks.errors import KonbiniError
 
 SHOW_LINES = 50  # line changes printed; all are in settlement_draft_changes
@@ -20,17 +20,6 @@ out = Console(soft_wrap=True)  # paths and ids are never wrapped
 def _wide() -> Console:
     """Tables keep whole settlement ids and dates even when piped (or in a narrow terminal)."""
     return Console(width=max(out.width, 200))
-
-
-def _as_of(text: str | None) -> datetime:
-    if text is None:
-        return clock.now()
-    try:
-        return clock.parse_as_of(text)
-    except ValueError:
-        raise KonbiniError(
-            f"--as-of {text!r} is not a date or time (e.g. 2026-11-12 or 2026-11-12T07:00)"
-        ) from None
 
 
 def _date(text: str | None, option: str) -> date | None:
