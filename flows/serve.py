@@ -63,11 +63,17 @@ SCHEDULE: tuple[Scheduled, ...] = (
     ),
     Scheduled(
         # Renders whatever is due as of the run: the day's collection reports, statements of
-        # settlements finalized at 07:00, the operations summary, and on the 1st next month's
-        # settlement schedules (入金スケジュール表); a day it missed is caught up on the next.
+        # settlements finalized at 07:00, the operations summary (and next month's settlement
+        # schedules when due); a day it missed is caught up on the next.
         "render-reports", "flows.reports:render_reports", ("0 8 * * *",),
         "Render and mail the reports due at 08:00: collection reports, statements, operations "
-        "summary, and on the 1st the settlement schedules of next month.",
+        "summary.",
+    ),
+    Scheduled(
+        # Its own deployment so the monthly job is visible (and rerunnable) on its own in the UI;
+        # render-reports renders the schedules too when due: whichever runs first does it.
+        "settlement-schedules", "flows.reports:render_schedules", ("0 8 1 * *",),
+        "Render and mail next month's settlement schedules (入金スケジュール表) on the 1st at 08:00.",
     ),
 )
 

@@ -36,7 +36,9 @@ def test_cron_lines_fire_at_the_documented_japan_times():
     settle = _next(by_name["settle"].crons[0], start, 2)
     assert [(d.day, d.hour, d.minute) for d in settle] == [(1, 7, 0), (2, 7, 0)]
     reports = _next(by_name["render-reports"].crons[0], start, 2)
-    assert [(d.day, d.hour, d.minute) for d in reports] == [(1, 8, 0), (2, 8, 0)]  # the 1st included
+    assert [(d.day, d.hour, d.minute) for d in reports] == [(1, 8, 0), (2, 8, 0)]
+    monthly = _next(by_name["settlement-schedules"].crons[0], start, 2)
+    assert [(d.year, d.month, d.day, d.hour) for d in monthly] == [(2026, 12, 1, 8), (2027, 1, 1, 8)]
     minutes = _next(by_name["deliver-notifications"].crons[0], start, 3)
     assert [d.minute for d in minutes] == [58, 59, 0]  # the start itself counts
 
