@@ -42,6 +42,7 @@ _PAYMENT_FACTS = """
         greatest(e.first_ingested_at, o.ingested_at)               as happened_at
     from payment_events e
     join orders o on o.chain = e.chain and o.payment_reference = e.reference
+    semi join {keys} k on k.chain = e.chain and k.reference = e.reference
     where e.first_ingested_at <= $as_of and o.ingested_at <= $as_of
 """
 
@@ -57,6 +58,7 @@ _EXPIRED_FACTS = """
         greatest((o.due_date + 1)::timestamp, o.ingested_at, v.voided_at) as happened_at
     from order_status s
     join orders o using (merchant_id, order_id)
+    semi join {keys} k on k.chain = o.chain and k.reference = o.payment_reference
     left join (
         select chain, reference, max(first_ingested_at) as voided_at from payment_events
         where kind = '03' and first_ingested_at <= $as_of group by chain, reference
@@ -106,14 +108,20 @@ def _has_order_status(con: duckdb.DuckDBPyConnection) -> bool:
     return {"merchant_id", "order_id", "status"} <= cols
 
 
-def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
+def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime, keys: str | None = None) -> int:
     """Insert the events of facts known at `as_of` that are not in the outbox yet; returns how many.
 
-    Call inside the reconciliation's transaction (it does not open one).
+    Call inside the reconciliation's transaction (it does not open one). `keys` names a table of
+    (chain, reference) to look at instead of every fact: a scoped reconciliation passes the keys it
+    recomputed, which hold every fact that can have become known since its base run.
     """
     facts = _PAYMENT_FACTS
     if _has_order_status(con):
         facts += " union all " + _EXPIRED_FACTS
+    if keys is None:  # every fact: drop the scope's semi joins
+        facts = "\n".join(line for line in facts.splitlines() if "{keys}" not in line)
+    else:
+        facts = facts.replace("{keys}", keys)
     (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": naive_jst(as_of)}).fetchone()
     return int(count)
 

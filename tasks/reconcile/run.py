@@ -193,10 +193,11 @@ def reconcile(
     for view in ("rc_payments", "rc_status", "rc_ord", "rc_agg"):
         con.execute(f"drop view if exists {view}")
     for tmp in ("rc_deadline", "rc_res", "rc_fin", "rc_pay1", "rc_op", "rc_pay", "rc_exc", "rc_exc2",
-                "rc_hold", "rc_keys"):
+                "rc_hold"):
         con.execute(f"drop table if exists {tmp}")
     t2 = time.perf_counter()
-    notifications = _enqueue(con, as_of)
+    notifications = _enqueue(con, as_of, "rc_keys" if scoped else None)
+    con.execute("drop table if exists rc_keys")
     seconds = {"derive": round(t1 - t0, 2), "write": round(t2 - t1, 2),
                "notify": round(time.perf_counter() - t2, 2)}
     return ReconcileResult(run_id, as_of, scope, counts["orders"],
@@ -204,13 +205,14 @@ def reconcile(
                            raised, cleared, notifications, open_by_code, seconds)
 
 
-def _enqueue(con, as_of: datetime) -> int:
-    """Notifications of the new facts, in the same transaction (the notify area's contract)."""
+def _enqueue(con, as_of: datetime, keys: str | None) -> int:
+    """Notifications of the new facts, in the same transaction (the notify area's contract); a
+    scoped run looks only at the keys it recomputed, which hold every fact new since its base."""
     try:
         from tasks.notify.outbox import enqueue_events
     except ModuleNotFoundError:  # the notify area not installed
         return 0
-    return int(enqueue_events(con, as_of) or 0)
+    return int(enqueue_events(con, as_of, keys) or 0)
 
 
 def day_window(day: date) -> tuple[datetime, datetime]:
