@@ -30,6 +30,10 @@ ORDER_KEY = (
     + " end, paid_at nulls last, event_id"
 )
 
+# Events are aggregated from feed_records here rather than read from the payment_events view: a
+# filter on chain/reference or ingestion time cannot pass through the view's group by, and a scoped
+# run must not aggregate every record ever received. Keeping only sightings ingested by as_of
+# gives the same first_ingested_at for every event known at as_of.
 _PAYMENT_FACTS = """
     select
         case e.kind when '01' then 'payment.preliminary'
@@ -40,10 +44,19 @@ _PAYMENT_FACTS = """
         strptime(strftime(e.paid_date, '%Y%m%d') || e.paid_time, '%Y%m%d%H%M%S') as paid_at,
         e.store_code,
         greatest(e.first_ingested_at, o.ingested_at)               as happened_at
-    from payment_events e
+    from (
+        select event_id, any_value(payment_id) as payment_id, any_value(kind) as kind,
+               any_value(chain) as chain, any_value(reference) as reference,
+               any_value(amount) as amount, any_value(paid_date) as paid_date,
+               any_value(paid_time) as paid_time, any_value(store_code) as store_code,
+               min(ingested_at) as first_ingested_at
+        from feed_records r
+        semi join {keys} k on k.chain = r.chain and k.reference = r.reference
+        where r.ingested_at <= $as_of
+        group by event_id
+    ) e
     join orders o on o.chain = e.chain and o.payment_reference = e.reference
-    semi join {keys} k on k.chain = e.chain and k.reference = e.reference
-    where e.first_ingested_at <= $as_of and o.ingested_at <= $as_of
+    where o.ingested_at <= $as_of
 """
 
 # order_status comes with the reconciliation (migration 0004); until then there is no expiry fact.
@@ -60,8 +73,12 @@ _EXPIRED_FACTS = """
     join orders o using (merchant_id, order_id)
     semi join {keys} k on k.chain = o.chain and k.reference = o.payment_reference
     left join (
-        select chain, reference, max(first_ingested_at) as voided_at from payment_events
-        where kind = '03' and first_ingested_at <= $as_of group by chain, reference
+        -- when each reference's latest void became known: the max over its 03 events of each
+        -- event's first sighting
+        select chain, reference, max(first_ingested_at) as voided_at from (
+            select chain, reference, min(ingested_at) as first_ingested_at from feed_records
+            where kind = '03' and ingested_at <= $as_of group by event_id, chain, reference
+        ) group by chain, reference
     ) v on v.chain = o.chain and v.reference = o.payment_reference
     where s.status = 'expired' and (o.due_date + 1)::timestamp <= $as_of
 """
