@@ -85,21 +85,8 @@ def ingest_orders_file(
         )
 
     rejected = _rejection_rows(raw, reasons, ORDER_COLUMNS, table.row_reasons)
-    _store_rejections(con, file_id, rejected)
-    if rejected.height:
-        write_rejection_report(settings, f.meta.name, rejected)
-    return FileOutcome(
-        name=f.meta.name,
-        kind=f.meta.kind,
-        state="accepted",
-        file_id=file_id,
-        reasons=_as_reasons(rejected),
-        counts={
-            "orders": new.height,
-            "identical": len(identical_rows) + len(in_file_identical),
-            "rejected_rows": rejected[LINE].n_unique(),
-        },
-    )
+    counts = {"orders": new.height, "identical": len(identical_rows) + len(in_file_identical)}
+    return _accepted(con, f, file_id, settings, rejected, counts)
 
 
 def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:
@@ -243,6 +230,12 @@ def ingest_cancellations_file(
             [file_id, received_at],
         )
     rejected = _rejection_rows(raw, pl.concat([form, decided, repeats]), CANCEL_COLUMNS, table.row_reasons)
+    return _accepted(con, f, file_id, settings, rejected, {"cancellations": new.height})
+
+
+def _accepted(con, f: InboundFile, file_id: int, settings, rejected: pl.DataFrame,
+              counts: dict[str, int]) -> FileOutcome:
+    """An accepted file's ending: its rows' rejections stored and reported, and its outcome."""
     _store_rejections(con, file_id, rejected)
     if rejected.height:
         write_rejection_report(settings, f.meta.name, rejected)
@@ -252,7 +245,7 @@ def ingest_cancellations_file(
         state="accepted",
         file_id=file_id,
         reasons=_as_reasons(rejected),
-        counts={"cancellations": new.height, "rejected_rows": rejected[LINE].n_unique()},
+        counts={**counts, "rejected_rows": rejected[LINE].n_unique()},
     )
 
 
