@@ -76,6 +76,19 @@ def expect_equal(what: str, found: str | int, expected: str | int, line_no: int 
     return [Reason(f"{what} is {found} but must be {expected}", line_no, field_name, str(found))]
 
 
+def kind_sums(data: pl.DataFrame) -> dict[str, int]:
+    """What a SEJ or CVS trailer states, computed from the data records: their count, the amount of
+    01 and 02 records, and the count and amount of 03 records."""
+    amount = pl.col("amount").cast(pl.Int64, strict=False)
+    is_cancel = pl.col("kind") == "03"
+    return data.select(
+        count=pl.len(),
+        total=amount.filter(~is_cancel).sum(),
+        cancel_count=is_cancel.sum(),
+        cancel_total=amount.filter(is_cancel).sum(),
+    ).row(0, named=True)
+
+
 def trailer_reasons(trailer: pl.DataFrame, computed: dict[str, int], label: str = "trailer") -> list[Reason]:
     """The trailer's counts and totals against those computed from the records."""
     if trailer.height != 1:

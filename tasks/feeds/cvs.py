@@ -28,6 +28,7 @@ from tasks.feeds.checks import (
     Parsed,
     duplicate_identity_reasons,
     finish,
+    kind_sums,
     schema_reasons,
     to_date,
     trailer_reasons,
@@ -171,13 +172,7 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     reasons += _rows(barcodes.filter(amount != code.str.slice(37, 6).cast(pl.Int64)),
                      "金額 differs from the barcode's amount", "amount", "amount")
 
-    is_cancel = pl.col("kind") == "03"
-    sums = data.select(
-        count=pl.len(),
-        total=amount.filter(~is_cancel).sum(),
-        cancel_count=is_cancel.sum(),
-        cancel_total=amount.filter(is_cancel).sum(),
-    ).row(0, named=True)
+    sums = kind_sums(data)
     sums["count"] = data_lines.height  # lines of the wrong shape count too: the trailer counts lines
     reasons += trailer_reasons(trailer, sums)
 

@@ -28,6 +28,7 @@ from tasks.feeds.checks import (
     duplicate_identity_reasons,
     expect_equal,
     finish,
+    kind_sums,
     schema_reasons,
     to_date,
     to_datetime,
@@ -140,13 +141,7 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     ], "a kind foreign to the file")
 
     amount = pl.col("amount").cast(pl.Int64, strict=False)
-    is_cancel = pl.col("kind") == "03"
-    sums = data.select(
-        count=pl.len(),
-        total=amount.filter(~is_cancel).sum(),
-        cancel_count=is_cancel.sum(),
-        cancel_total=amount.filter(is_cancel).sum(),
-    ).row(0, named=True)
+    sums = kind_sums(data)
     reasons += trailer_reasons(trailer, sums)
 
     events = finish(data.select(
@@ -157,7 +152,7 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         amount=amount,
         stamp_flag=pl.col("stamp_flag") == "1",
         transfer_date=pl.when(pl.col("kind") == "02").then(to_date(pl.col("transfer_date"))),
-        cancelled_at=pl.when(is_cancel).then(to_datetime(pl.col("cancelled_at"), "%Y%m%d%H%M")),
+        cancelled_at=pl.when(pl.col("kind") == "03").then(to_datetime(pl.col("cancelled_at"), "%Y%m%d%H%M")),
         file_created_at=pl.lit(f.meta.created_at),
     ))
     reasons += duplicate_identity_reasons(events)
