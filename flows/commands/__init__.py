@@ -2,7 +2,8 @@
 
 from importlib import import_module
 
-_NAMES = ["master", "feeds", "simulate", "reconcile", "settle", "reports", "notify", "demo", "service"]
+_NAMES = ["master", "feeds", "simulate", "reconcile", "settle", "reports", "notify", "demo", "service",
+          "backup"]
 COMMAND_MODULES = []
 for _name in _NAMES:
     try:
