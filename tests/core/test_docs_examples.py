@@ -33,12 +33,12 @@ def _blocks(language: str) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def demo_copy(prefect_harness, settings) -> Path:
-    """The short demo's warehouse with one exception resolved, published for analysts."""
-    demo(DemoPlan(days=5, orders_per_day=20, merchants=2, tail_days=3))
+    """The demo's warehouse (README command 1's month) with one exception resolved, published."""
+    demo(DemoPlan())
     wh = Warehouse(settings.warehouse_path)
     with wh.write() as con:
         ex_id, code = con.execute("select exception_id, code from exceptions where state = 'open'"
-                                  " order by exception_id limit 1").fetchone()
+                                  " and not holds order by exception_id limit 1").fetchone()
         resolve(con, ex_id, BY_CODE[code].actions[0], "docs example", "analyst-test",
                 datetime(2026, 11, 1, 9, 0, tzinfo=JST))
     wh.publish()
