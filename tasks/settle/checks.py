@@ -29,7 +29,7 @@ SHOW = 10  # payment ids named in a failure message
 def conservation(con: duckdb.DuckDBPyConnection, t: RunTables) -> tuple[dict[str, int], list[str]]:
     con.execute(
         f"""
-        create or replace temp table _s_placed as
+        create or replace temp table {t.placed} as
         select p.payment_id, p.amount,
                case when fp.payment_id is not null then 'settled'
                     when sp.due then 'in_run'
@@ -45,7 +45,7 @@ def conservation(con: duckdb.DuckDBPyConnection, t: RunTables) -> tuple[dict[str
         """
     )
     rows = con.execute(
-        "select place, count(*), coalesce(sum(amount), 0)::bigint from _s_placed group by place"
+        f"select place, count(*), coalesce(sum(amount), 0)::bigint from {t.placed} group by place"
     ).fetchall()
     figures = {p: 0 for p in PLACES}
     figures["confirmed"] = 0
@@ -54,7 +54,7 @@ def conservation(con: duckdb.DuckDBPyConnection, t: RunTables) -> tuple[dict[str
         figures["confirmed"] += total
         if place == "unaccounted":
             sample = [r[0] for r in con.execute(
-                f"select payment_id from _s_placed where place = 'unaccounted' order by 1 limit {SHOW}"
+                f"select payment_id from {t.placed} where place = 'unaccounted' order by 1 limit {SHOW}"
             ).fetchall()]
             failures.append(
                 f"conservation: {count} confirmed payments ({total} yen) are neither settled, in this "

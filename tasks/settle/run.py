@@ -74,6 +74,8 @@ def run_settlement(
     finalize: bool = False,
     by: str = "operator",
 ) -> RunResult:
+    """One run as of `as_of` in the caller's transaction: drafts of every due statement, and with
+    `finalize` the frozen settlements and payout files when the checks hold."""
     run_id = scalar(con, "select coalesce(max(run_id), 0) + 1 from settlement_runs")
     phases = _Phases()
     a = assign(con, Scope(naive_jst(as_of), payout_date))
@@ -194,8 +196,8 @@ def _write_run(con, t: RunTables, run_id, scope: Scope, finalize, ok, report, st
         from {t.output} s left join {t.previous} p using (settlement_id)
         """
     )
-    register(con, "_s_changes_out", changes)
-    con.execute("insert into settlement_draft_changes select * from _s_changes_out")
+    register(con, t.changes, changes)
+    con.execute(f"insert into settlement_draft_changes select * from {t.changes}")
     con.execute(
         f"insert into settlement_draft_lines select {run_id}, * from "
         f"({NUMBERED_LINES.format(t=t, state='draft')})"

@@ -28,6 +28,8 @@ class RunTables:
     lines: str = "_s_lines"  # every line of every statement, unnumbered
     previous: str = "_s_prev"  # per statement: the last run that computed it
     output: str = "_s_stmts_out"  # statements with state and change counts, as written
+    changes: str = "_s_changes_out"  # what changed since the previous run, as written
+    placed: str = "_s_placed"  # every confirmed payment with its place (tasks.settle.checks)
 
 
 def register(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame) -> None:
