@@ -33,6 +33,7 @@ from tasks.feeds.checks import (
     to_date,
     trailer_reasons,
 )
+from tasks.feeds.plausibility import paid_after_creation_reasons
 from tasks.feeds.reader import csv_columns, limited, read_csv
 from tasks.inbox import InboundFile, Reason
 from tasks.settings import Settings
@@ -191,4 +192,5 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         file_created_at=pl.lit(f.meta.created_at),
     ))
     reasons += duplicate_identity_reasons(events)
+    reasons += paid_after_creation_reasons(events, f.meta.created_at)
     return Parsed(events, reasons, f.meta.created_at)

@@ -20,6 +20,7 @@ import polars as pl
 from tasks.clock import naive_jst
 from tasks.feeds import cvs, famima, sej
 from tasks.feeds.checks import IDENTITY
+from tasks.feeds.plausibility import created_after_arrival_reasons
 from tasks.feeds.reader import limited
 from tasks.feeds.sequences import taken_reasons
 from tasks.inbox import FileOutcome, InboundFile, Reason, record_file
@@ -96,13 +97,13 @@ def ingest_feed_file(
 ) -> FileOutcome:
     """Check, record and merge one SEJ, FM or CVS file, in the caller's transaction."""
     parsed = FEEDS[f.meta.kind].parse(f, settings)
-    reasons = list(parsed.reasons) + taken_reasons(con, f)
+    received_at = naive_jst(as_of)
+    reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at) + taken_reasons(con, f)
     events = parsed.events
     if events is not None:
         events = events.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))
         _stage(con, events)
         reasons += conflict_reasons(con)
-    received_at = naive_jst(as_of)
     if reasons:
         if events is not None:
             _drop_staged(con)
