@@ -36,6 +36,13 @@ def _payments(n: int, ref_base: int, ref_len: int) -> pl.DataFrame:
     ).with_columns(stamp=pl.when(pl.col("amount") >= 50_000).then(pl.lit("1")).otherwise(pl.lit("0")))
 
 
+def _payment_fields(store: int, amount: int, seconds: bool) -> list[pl.Expr]:
+    """Reference, paid date and time, store code, amount and stamp flag in a fixed-width feed's form."""
+    time = [_z(pl.col(c), 2) for c in ("hh", "mm", "ss")[: 3 if seconds else 2]]
+    return [pl.col("reference"), pl.col("paid_date").dt.strftime("%Y%m%d"), *time,
+            _z(pl.col("store"), store), _z(pl.col("amount"), amount), pl.col("stamp")]
+
+
 def _chunks(frame: pl.DataFrame, per_file: int):
     for start in range(0, frame.height, per_file):
         yield frame.slice(start, per_file)
@@ -56,13 +63,7 @@ def sej_files(inbox: Path, n_payments: int, per_file: int, seq0: int, ref_base: 
             lines = part.select(
                 pl.concat_str(
                     pl.lit("2" + kind),
-                    "reference",
-                    pl.col("paid_date").dt.strftime("%Y%m%d"),
-                    _z(pl.col("hh"), 2),
-                    _z(pl.col("mm"), 2),
-                    _z(pl.col("store"), 7),
-                    _z(pl.col("amount"), 6),
-                    "stamp",
+                    *_payment_fields(store=7, amount=6, seconds=False),
                     pl.lit("20261113" if kind == "02" else "00000000"),
                     pl.lit("0" * 12),
                     pl.lit(" " * 58),
@@ -87,14 +88,7 @@ def fm_files(inbox: Path, n_payments: int, per_file: int, seq0: int, ref_base: i
             lines = part.select(
                 pl.concat_str(
                     pl.lit("D154321"),
-                    "reference",
-                    pl.col("paid_date").dt.strftime("%Y%m%d"),
-                    _z(pl.col("hh"), 2),
-                    _z(pl.col("mm"), 2),
-                    _z(pl.col("ss"), 2),
-                    _z(pl.col("store"), 6),
-                    _z(pl.col("amount"), 8),
-                    "stamp",
+                    *_payment_fields(store=6, amount=8, seconds=True),
                     dates,
                     pl.lit(" " * 64),
                 )
