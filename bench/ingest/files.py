@@ -170,7 +170,8 @@ def generate(inbox: Path, events: int, per_file: int, batch: int) -> int:
 
 def preload(con: duckdb.DuckDBPyConnection, events: int, per_file: int = 50_000) -> None:
     """`events` stored events (accepted CVS files of another sequence range, references that the
-    generated files never use, paid over the 100 days up to the files' dates), written in SQL."""
+    generated files never use, paid over the 100 days up to the files' dates, stored in the order
+    of their paid dates as a warehouse fed day by day holds them), written in SQL."""
     files = -(-events // per_file)
     con.execute(
         """insert into inbound_files
@@ -180,7 +181,7 @@ def preload(con: duckdb.DuckDBPyConnection, events: int, per_file: int = 50_000)
            from range(1, ? + 1) t(i)""", [files])
     con.execute(
         f"""insert into feed_records
-        with g as (select i, date '2026-07-28' + (i % 100)::integer as paid_date,
+        with g as (select i, date '2026-07-28' + (i * 100 // ?)::integer as paid_date,
                           lpad((i % 86400 // 3600)::varchar, 2, '0')
                           || lpad((i % 3600 // 60)::varchar, 2, '0') || '00' as paid_time,
                           lpad((90000000000 + i // 2)::varchar, 11, '0') as reference,
@@ -195,4 +196,4 @@ def preload(con: duckdb.DuckDBPyConnection, events: int, per_file: int = 50_000)
                                  amount::varchar, kind)),
                md5(concat_ws('|', 'lawson', reference, strftime(paid_date, '%Y-%m-%d'), paid_time, store_code,
                                  amount::varchar))
-        from g""", [events])
+        from g""", [events, events])
