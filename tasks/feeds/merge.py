@@ -119,6 +119,7 @@ def ingest_feed_file(
     )
     _unstage(con)
     counts = {"records": events.height, "new_events": events.height - known}
-    for kind, n in events.group_by("kind").len().iter_rows():
-        counts[kind] = n
+    kinds = ("01", "02", "03")  # counted in one pass, no hash grouping (a per-file fixed cost)
+    per_kind = events.select((pl.col("kind") == k).sum().alias(k) for k in kinds).row(0, named=True)
+    counts.update((kind, n) for kind, n in per_kind.items() if n)  # an accepted file has no other kind
     return FileOutcome(f.meta.name, f.meta.kind, "accepted", file_id, [], counts)
