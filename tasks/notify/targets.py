@@ -73,29 +73,34 @@ def refusal(url: str | None, allow_loopback: bool = False) -> str | None:
     """Why `url` may not be used as a notification target, or None when it may (before resolving)."""
     if not url:
         return "no notify_url in the current master data"
+    why = problem(url, allow_loopback)
+    return f"notify_url {redact(url)!r} {why}" if why else None
+
+
+def problem(url: str, allow_loopback: bool = False) -> str | None:
+    """What is wrong with a non-empty `url` as a target ("is not https://", …), or None."""
     try:
         parsed = httpx.URL(url)
     except Exception:  # httpx raises several kinds of errors for malformed URLs
-        return f"notify_url {redact(url)!r} is not a valid URL"
-    shown = redact(url)
+        return "is not a valid URL"
     if parsed.userinfo:
-        return f"notify_url {shown!r} holds a user name or password (not allowed)"
+        return "holds a user name or password (not allowed)"
     host = parsed.host.lower().rstrip(".")
     if not host:
-        return f"notify_url {shown!r} has no host"
+        return "has no host"
     numeric = _numeric(host)
     loopback = _is_localhost(host) or (numeric is not None and all(
         ipaddress.ip_address(a.split("%")[0]).is_loopback for a in numeric))
     if loopback:
         if not allow_loopback:
-            return f"notify_url {shown!r} is a loopback address (allowed in tests only)"
-        return None if parsed.scheme in ("http", "https") else f"notify_url {shown!r} is not http(s)"
+            return "is a loopback address (allowed in tests only)"
+        return None if parsed.scheme in ("http", "https") else "is not http(s)"
     if parsed.scheme != "https":
-        return f"notify_url {shown!r} is not https://"
+        return "is not https://"
     for address in numeric or []:
         why = address_refusal(address, allow_loopback)
         if why:
-            return f"notify_url {shown!r}: {why}"
+            return f"names an address that may not be used: {why}"
     return None
 
 
