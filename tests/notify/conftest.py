@@ -41,10 +41,11 @@ class Facts:
 
     def order(self, merchant_id: str, order_id: str, chain: str, reference: str, amount: int,
               due: date, ingested_at: datetime) -> None:
+        self.file_id += 1  # each order in a file of its own: file ids grow in commit order
         self.con.execute(
-            "insert into orders values (?, 'S000001', ?, ?, ?, ?, 'taxable', 0, ?, ?, 1, 1, ?)",
+            "insert into orders values (?, 'S000001', ?, ?, ?, ?, 'taxable', 0, ?, ?, ?, 1, ?)",
             [merchant_id, order_id, chain, reference, amount, naive_jst(ingested_at), due,
-             naive_jst(ingested_at)],
+             self.file_id, naive_jst(ingested_at)],
         )
         self.con.execute(
             "insert into order_customers values (?, ?, 'ヤマダ　タロウ', '0312345678', 'taro@example.jp')",
