@@ -109,3 +109,20 @@ def test_attempts_never_hold_credentials(facts, warehouse, hook):
     last_error = facts.con.execute("select last_error from notification_outbox").fetchone()[0]
     assert url.startswith("http://***@127.0.0.1:") and "user name or password" in error
     assert "hunter2" not in url + error + last_error
+
+
+def test_migration_0007_drops_credentials_from_earlier_attempts(warehouse):
+    from tasks.warehouse import migrate
+
+    with warehouse.write() as con:
+        con.execute("insert into notification_attempts values ('e1', 1, timestamp '2026-11-01 10:00',"
+                    " 'https://ops:hunter2@merchant.example/h?x=1', 500, 10, 'HTTP 500', false),"
+                    " ('e2', 1, timestamp '2026-11-01 10:00', 'https://merchant.example/a@b', 200, 10, null,"
+                    " true)")
+        # as before 0007: the attempts were recorded first, then the migration runs
+        con.execute("delete from schema_migrations where version = 7")
+        con.execute("drop table notification_enqueue_marks")
+    with warehouse.write() as con:
+        assert migrate(con) == []  # Warehouse.write() already migrated on connecting
+        urls = con.execute("select url from notification_attempts order by event_id").fetchall()
+    assert urls == [("https://***@merchant.example/h?x=1",), ("https://merchant.example/a@b",)]
