@@ -71,8 +71,8 @@ _EXPIRED_FACTS = """
         -- after that took its payment away
         greatest((o.due_date + 1)::timestamp, o.ingested_at, v.voided_at) as happened_at
     from order_status s
+    semi join {keys} k on k.chain = s.chain and k.reference = s.payment_reference
     join orders o using (merchant_id, order_id)
-    semi join {keys} k on k.chain = o.chain and k.reference = o.payment_reference
     left join (
         -- when each reference's latest void became known: the max over its 03 events of each
         -- event's first sighting
