@@ -61,7 +61,8 @@ class _Sender:
         self.t0 = time.monotonic()
         self.deadline = transport.Deadline()
         self.options = {"timeout_s": timeout_s, "max_connections": PER_TARGET,
-                        "allow_loopback": allow_loopback, "resolver": resolver, "verify": verify,
+                        "allow_loopback": allow_loopback, "resolver": resolver,
+                        "ssl_context": transport.ssl_context(verify),
                         "deadline": self.deadline}
         self.clients: dict[Target, httpx.Client] = {}
         self.slow: set[Target] = set()
@@ -89,6 +90,7 @@ class _Sender:
         return attempt
 
     def post(self, d, target: Target) -> Attempt:
+        client = self.client(target)
         started = time.monotonic()
         self.deadline.at = started + self.timeout_s
         # the timestamp is the real sending time on the run's clock (as_of + time elapsed in the run)
@@ -96,7 +98,7 @@ class _Sender:
         headers = signing.headers(d.event_id, d.secret, timestamp, d.body)
         code = None
         try:
-            with self.client(target).stream("POST", d.url, content=d.body, headers=headers) as response:
+            with client.stream("POST", d.url, content=d.body, headers=headers) as response:
                 code = response.status_code
                 read = 0
                 for chunk in response.iter_raw():

@@ -76,24 +76,30 @@ class _PinnedBackend(httpcore.SyncBackend):
 class PinnedTransport(httpx.HTTPTransport):
     """httpx's transport over a connection pool that opens connections with `_PinnedBackend`."""
 
-    def __init__(self, *, verify: ssl.SSLContext | bool, max_connections: int, allow_loopback: bool,
+    def __init__(self, *, ssl_context: ssl.SSLContext, max_connections: int, allow_loopback: bool,
                  resolver: Resolver, deadline: Deadline):
-        super().__init__(verify=verify, trust_env=False)
+        super().__init__(verify=ssl_context, trust_env=False)
         # httpx has no parameter for the network backend: its pool is rebuilt with ours (same
         # settings as httpx's own, no proxy, no retries).
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=ssl_context,
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             network_backend=_PinnedBackend(allow_loopback, resolver, deadline),
         )
 
 
+def ssl_context(verify: ssl.SSLContext | bool = True) -> ssl.SSLContext:
+    """The TLS settings of every client of a run (loading the CA bundle once: it is slow)."""
+    return verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify,
+                                                                                       trust_env=False)
+
+
 def client(*, timeout_s: float, max_connections: int, allow_loopback: bool,
-           resolver: Resolver | None = None, verify: ssl.SSLContext | bool = True,
+           resolver: Resolver | None = None, ssl_context: ssl.SSLContext,
            deadline: Deadline) -> httpx.Client:
     """One client per target (host:port): its connections are never shared with another host."""
-    transport = PinnedTransport(verify=verify, max_connections=max_connections,
+    transport = PinnedTransport(ssl_context=ssl_context, max_connections=max_connections,
                                 allow_loopback=allow_loopback, resolver=resolver or system_resolver,
                                 deadline=deadline)
     return httpx.Client(transport=transport, timeout=httpx.Timeout(timeout_s), follow_redirects=False,

@@ -100,3 +100,14 @@ def test_a_run_stops_starting_requests_after_its_budget(facts, warehouse, raw_se
         "select count(*) from notification_outbox where state = 'pending' and attempts = 0"
         " and next_attempt_at = ?", [T0.replace(tzinfo=None)]).fetchone()
     assert due_now == 20 - summary["attempted"]
+
+
+def test_many_servers_at_once_are_all_delivered(facts, warehouse, hook):
+    """Ten merchants, each its own host (resolved to 127.0.0.1 by the hook), all in one run."""
+    port = hook.server.server_address[1]
+    orders(facts, {f"M00000{i}": (f"http://m{i}.localhost:{port}/m{i}", 6) for i in range(10)})
+    hosts = {f"m{i}.localhost": ["127.0.0.1"] for i in range(10)}
+    summary = deliver_due(warehouse, T0, allow_loopback=True, timeout_s=10, concurrency=32,
+                          resolver=lambda host, _: hosts[host])
+    assert summary == {"attempted": 60, "delivered": 60, "failed": 0, "dead": 0}
+    assert {r.headers["Host"] for r in hook.received} == {f"m{i}.localhost:{port}" for i in range(10)}
