@@ -87,9 +87,10 @@ def _phase(name: str, db: Path, orders: int) -> dict:
     else:
         as_of = {"first": DAY - timedelta(days=1), "day": DAY, "again": DAY}[name].replace(tzinfo=JST)
         with Warehouse(db).write() as con:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result["enqueued"] = enqueue_events(con, as_of)
             result["enqueue_s"] = round(time.perf_counter() - t0, 3)
+            result["enqueue_cpu_s"] = round(time.process_time() - c0, 3)  # all threads
             result["outbox"] = con.execute("select count(*) from notification_outbox").fetchone()[0]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["peak_rss_mib"] = round(usage.ru_maxrss / 1024)
