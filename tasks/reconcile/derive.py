@@ -23,6 +23,7 @@ from tasks.reconcile.steps import Ctx
 class Step:
     name: str  # the temp relation it creates
     sql: Callable[[Ctx], str]  # its SELECT
+    reads: tuple[str, ...] = ()  # the earlier steps it reads (a table is dropped after its last reader)
     table: bool = True  # materialised (read more than once, or costly); else a view inlined where used
 
 
@@ -32,18 +33,21 @@ STEPS: tuple[Step, ...] = (
     Step("rc_resolutions", steps.resolutions),
     Step("rc_finalized", steps.finalized),
     Step("rc_orders", steps.known_orders, table=False),
-    Step("rc_matched", steps.matched),
-    Step("rc_order_payment", steps.order_payment),
-    Step("rc_pay", steps.rule_inputs),
-    Step("rc_raised", steps.raised),
-    Step("rc_exceptions", steps.exceptions),
-    Step("rc_holds", steps.holds),
-    Step("rc_payments", steps.payments, table=False),
-    Step("rc_status", steps.order_status, table=False),
+    Step("rc_matched", steps.matched,
+         ("rc_facts", "rc_orders", "rc_resolutions", "rc_finalized", "rc_deadlines")),
+    Step("rc_order_payment", steps.order_payment, ("rc_matched",)),
+    Step("rc_pay", steps.rule_inputs, ("rc_matched", "rc_order_payment")),
+    Step("rc_raised", steps.raised, ("rc_pay",)),
+    Step("rc_exceptions", steps.exceptions, ("rc_raised",)),
+    Step("rc_holds", steps.holds, ("rc_exceptions",)),
+    Step("rc_payments", steps.payments, ("rc_pay", "rc_holds"), table=False),
+    Step("rc_status", steps.order_status, ("rc_orders", "rc_pay"), table=False),
 )
 # Each derived table and the step that holds its rows.
 OUTPUTS: dict[str, str] = {"payments": "rc_payments", "order_status": "rc_status",
                            "exceptions": "rc_exceptions"}
+
+_READ_BY_OUTPUTS = set(OUTPUTS.values()) | {r for s in STEPS if s.name in OUTPUTS.values() for r in s.reads}
 
 
 def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gaps: bool) -> None:
@@ -52,9 +56,14 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gap
     scoped: only the keys of scope.KEYS; gaps: include FILE_SEQUENCE_GAP.
     """
     ctx = Ctx(con, as_of, scoped, gaps)
-    for step in STEPS:
+    for i, step in enumerate(STEPS):
         kind = "table" if step.table else "view"
         con.execute(f"create or replace temp {kind} {step.name} as {step.sql(ctx)}")
+        # free the memory of a table no later step reads (the outputs and what they read stay)
+        needed = _READ_BY_OUTPUTS | {name for s in STEPS[i + 1:] for name in s.reads}
+        for done in STEPS[:i + 1]:
+            if done.table and done.name not in needed:
+                con.execute(f"drop table if exists {done.name}")
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +26,28 @@ from tasks.reconcile import scope as keys_of
 from tasks.reconcile.derive import OUTPUTS, derive, drop
 
 READ_ONLY = "read-only"  # the scope of an answer as of an earlier time: nothing stored
+# DuckDB settings for the length of a run (then restored), measured at 10 M orders (docs/benchmarks.md):
+SETTINGS = {
+    # derived rows are a set: letting DuckDB write them in any order saves memory and time
+    "preserve_insertion_order": "false",
+    # the buffer pool would otherwise keep every block a run reads (up to 80 % of RAM): bounded, it
+    # evicts and spills instead, so a run from scratch stays within a few GiB
+    "memory_limit": "'5GiB'",
+    # DuckDB 2.0's DICT_FSST string compression cost more than half of writing the derived rows
+    # (2.5x slower inserts); without it their strings take about 3x the disk space (derived tables
+    # only: the facts keep it)
+    "disabled_compression_methods": "'dict_fsst'",
+}
+
+
+@contextmanager
+def _settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Iterator[None]:
+    before = {name: con.execute("select current_setting(?)", [name]).fetchone()[0] for name in values}
+    for name, value in values.items():
+        con.execute(f"set {name} = {value}")
+    yield  # on an error the caller rolls back and closes the connection: nothing to restore
+    for name, value in before.items():
+        con.execute(f"set {name} = {str(value).lower() if isinstance(value, bool) else repr(str(value))}")
 
 
 @dataclass
@@ -93,25 +117,20 @@ def reconcile(
     scope, since_n = _select_keys(con, at, merchant, since_n, until_n, keys, incremental)
     scoped, gaps = scope != "full", merchant is None
     t0 = time.perf_counter()
-    # Derived rows are a set: letting DuckDB write them in any order saves memory and time.
-    (keep_order,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
-    con.execute("set preserve_insertion_order = false")
-    try:
+    with _settings(con, SETTINGS):
         derive(con, at, scoped=scoped, gaps=gaps)
         t1 = time.perf_counter()
         counts = _derived_counts(con) if read_only else _replace(con, scoped, gaps)
-    finally:
-        con.execute(f"set preserve_insertion_order = {'true' if keep_order else 'false'}")
-    result = _summary(con, as_of, since_n, read_only, counts)
-    result.scope = READ_ONLY if read_only else scope
-    if not read_only:
-        result.run_id = _record_run(con, at, merchant, since_n, until_n, scope, result)
-    drop(con)
-    t2 = time.perf_counter()
-    if not read_only:
-        # the notify area's contract: in the same transaction; a scoped run hands over its keys,
-        # which hold every fact new since its base
-        result.notifications = int(enqueue_events(con, as_of, keys_of.KEYS if scoped else None) or 0)
+        result = _summary(con, as_of, since_n, read_only, counts)
+        result.scope = READ_ONLY if read_only else scope
+        if not read_only:
+            result.run_id = _record_run(con, at, merchant, since_n, until_n, scope, result)
+        drop(con)
+        t2 = time.perf_counter()
+        if not read_only:
+            # the notify area's contract: in the same transaction; a scoped run hands over its keys,
+            # which hold every fact new since its base
+            result.notifications = int(enqueue_events(con, as_of, keys_of.KEYS if scoped else None) or 0)
     con.execute(f"drop table if exists {keys_of.KEYS}")
     result.seconds = {"derive": round(t1 - t0, 2), "write": round(t2 - t1, 2),
                       "notify": round(time.perf_counter() - t2, 2)}
