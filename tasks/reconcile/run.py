@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,7 +32,7 @@ SETTINGS = {
     "preserve_insertion_order": "false",
     # the buffer pool would otherwise keep every block a run reads (up to 80 % of RAM): bounded, it
     # evicts and spills instead, so a run from scratch stays within a few GiB
-    "memory_limit": "'5GiB'",
+    "memory_limit": "'7GiB'",
     # DuckDB 2.0's DICT_FSST string compression cost more than half of writing the derived rows
     # (2.5x slower inserts); without it their strings take about 3x the disk space (derived tables
     # only: the facts keep it)
@@ -45,9 +45,14 @@ def _settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Iterato
     before = {name: con.execute("select current_setting(?)", [name]).fetchone()[0] for name in values}
     for name, value in values.items():
         con.execute(f"set {name} = {value}")
-    yield  # on an error the caller rolls back and closes the connection: nothing to restore
-    for name, value in before.items():
-        con.execute(f"set {name} = {str(value).lower() if isinstance(value, bool) else repr(str(value))}")
+    try:
+        yield
+    finally:
+        # after an error the transaction is aborted and refuses SET until the caller rolls back
+        with suppress(duckdb.TransactionException):
+            for name, value in before.items():
+                literal = str(value).lower() if isinstance(value, bool) else repr(str(value))
+                con.execute(f"set {name} = {literal}")
 
 
 @dataclass
