@@ -22,10 +22,12 @@ from tasks.warehouse import open_warehouse
 
 @task(name="reconcile-facts", cache_policy=NO_CACHE, persist_result=False)
 def run_reconciliation(
-    as_of: datetime, merchant: str | None, since: datetime | None, until: datetime | None, full: bool
+    as_of: datetime | None, merchant: str | None, since: datetime | None, until: datetime | None, full: bool
 ) -> ReconcileResult:
     with open_warehouse().write() as con:
-        return reconcile_facts(con, as_of, merchant=merchant, since=since, until=until,
+        # "now" is read once the writer lock is held: whatever committed while this run waited
+        # (a pull, a resolution) is stamped earlier and is therefore seen, never hidden.
+        return reconcile_facts(con, as_of or clock.now(), merchant=merchant, since=since, until=until,
                                incremental=not full)
 
 
@@ -44,22 +46,22 @@ def reconcile(
 ) -> dict:
     """Reconcile as of `as_of` (default now, JST). Without merchant/since/until: incremental since
     the last run (full=True: everything from scratch). Returns the run's counts."""
-    as_of = clock.jst(as_of) if as_of else clock.now()
+    as_of = clock.jst(as_of) if as_of else None
     since = clock.jst(since) if since else None
     until = clock.jst(until) if until else None
     result = run_reconciliation(as_of, merchant, since, until, full)
     create_markdown_artifact(
         key="reconcile-summary", markdown=summary_markdown(result),
-        description=f"reconciliation as of {as_of:%Y-%m-%d %H:%M} JST",
+        description=f"reconciliation as of {result.as_of:%Y-%m-%d %H:%M} JST",
     )
     publish()
     get_run_logger().info(
         "reconciled as of %s (%s): %d orders, %d payments, %d exceptions recomputed; %d open",
-        as_of.isoformat(), result.scope, result.orders, result.payments, result.exceptions,
+        result.as_of.isoformat(), result.scope, result.orders, result.payments, result.exceptions,
         result.open_exceptions,
     )
     return {
-        "run_id": result.run_id, "scope": result.scope, "orders": result.orders,
+        "run_id": result.run_id, "as_of": result.as_of, "scope": result.scope, "orders": result.orders,
         "payments": result.payments, "exceptions": result.exceptions,
         "open_exceptions": result.open_exceptions, "status_counts": result.status_counts,
         "raised": result.raised, "cleared": result.cleared, "notifications": result.notifications,

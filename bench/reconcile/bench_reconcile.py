@@ -143,6 +143,11 @@ def _phase(name: str, db: Path, orders: int) -> dict:
     return result
 
 
+def _loadavg() -> str:
+    """1-minute load average: the machine is shared, every figure is written beside it."""
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", type=Path, default=Path("/tmp/konbini-bench"))
@@ -155,6 +160,7 @@ def main() -> None:
         print(json.dumps(_phase(args.phase, db, args.orders)))
         return
     for phase in args.phases.split(","):
+        load_before = _loadavg()
         out = subprocess.run(
             [sys.executable, "-m", "bench.reconcile.bench_reconcile", "--dir", str(args.dir),
              "--orders", str(args.orders), "--phase", phase],
@@ -163,7 +169,7 @@ def main() -> None:
         if out.returncode:
             print(out.stderr, file=sys.stderr)
             sys.exit(out.returncode)
-        print(f"{phase}: {out.stdout.strip()}", flush=True)
+        print(f"{phase}: {out.stdout.strip()} load average {load_before} -> {_loadavg()}", flush=True)
 
 
 if __name__ == "__main__":

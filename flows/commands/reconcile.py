@@ -81,9 +81,9 @@ def register(app: typer.Typer) -> None:
         from tasks.reconcile.resolutions import operator_name, resolve
         from tasks.warehouse import open_warehouse
 
-        at = _time(as_of, "--as-of") or clock.now()
+        at = _time(as_of, "--as-of")
         wh = open_warehouse()
-        with wh.write() as con:
-            r = resolve(con, exception_id, action, note, by or operator_name(), at)
+        with wh.write() as con:  # "now" once the lock is held: never behind a run that committed meanwhile
+            r = resolve(con, exception_id, action, note, by or operator_name(), at or clock.now())
         wh.publish()
         out.print(f"{r.exception_id} ({r.code}): {r.action} by {r.resolved_by} at {_fmt(r.resolved_at)}")

@@ -1,289 +1,72 @@
 """Derived state as a pure function of the facts as of a time (rules.md: payments and order status,
-reconciliation exceptions), computed in DuckDB into temp tables `rc_*`.
+reconciliation exceptions), computed in DuckDB as temp relations, one per named step.
 
-Only facts known at `as_of` count (ingested, accepted, resolved or finalized at or before it), so
-the result never depends on the order in which files arrived, and a rerun with the same facts and
-`as_of` gives the same rows. Everything about one (chain, reference) depends only on that key's
-facts, which is what lets a scoped run (`rc_keys`) recompute a subset exactly.
-
-Temp tables and views built (on the caller's connection, inside its transaction):
-    rc_pay        one row per payment with everything the rules need (table)
-    rc_exc2       every exception raised by as_of (open/cleared/resolved) → `exceptions`
-    rc_payments   one row per payment (view over rc_pay)                 → `payments`
-    rc_status     one row per order (view)                                → `order_status`
-Only what is read many times is materialised; the rest are views inlined where they are used.
+Only facts known at `as_of` count, so the result never depends on the order in which files
+arrived, and a rerun with the same facts and `as_of` gives the same rows. Everything about one
+(chain, reference) depends only on that key's facts, which is what lets a scoped run recompute a
+subset exactly. `STEPS` is the one list of the steps, in order; `drop` removes them all.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 
-from tasks.bank_calendar import add_business_days
-from tasks.reconcile.rules import (
-    GAP_GRACE_HOURS,
-    MATCHING,
-    MATCHING_FALLBACK,
-    PRELIM_CONFIRM_BANK_DAYS,
-    RULES,
-    SEQUENCE_KINDS,
+from tasks.reconcile import steps
+from tasks.reconcile.steps import Ctx
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # the temp relation it creates
+    sql: Callable[[Ctx], str]  # its SELECT
+    reads: tuple[str, ...] = ()  # the earlier steps it reads (a table is dropped after its last reader)
+    table: bool = True  # materialised (read more than once, or costly); else a view inlined where used
+
+
+STEPS: tuple[Step, ...] = (
+    Step("rc_facts", steps.payment_facts, table=False),
+    Step("rc_deadlines", steps.deadlines),
+    Step("rc_resolutions", steps.resolutions),
+    Step("rc_finalized", steps.finalized),
+    Step("rc_orders", steps.known_orders, table=False),
+    Step("rc_matched", steps.matched,
+         ("rc_facts", "rc_orders", "rc_resolutions", "rc_finalized", "rc_deadlines")),
+    Step("rc_order_payment", steps.order_payment, ("rc_matched",)),
+    Step("rc_pay", steps.rule_inputs, ("rc_matched", "rc_order_payment")),
+    Step("rc_raised", steps.raised, ("rc_pay",)),
+    Step("rc_exceptions", steps.exceptions, ("rc_raised",)),
+    Step("rc_holds", steps.holds, ("rc_exceptions",)),
+    Step("rc_payments", steps.payments, ("rc_pay", "rc_holds"), table=False),
+    Step("rc_status", steps.order_status, ("rc_orders", "rc_pay"), table=False),
 )
-from tasks.reconcile.stamp import stamp_expected_sql
+# Each derived table and the step that holds its rows.
+OUTPUTS: dict[str, str] = {"payments": "rc_payments", "order_status": "rc_status",
+                           "exceptions": "rc_exceptions"}
 
-
-def ts(dt: datetime) -> str:
-    """A naive JST datetime as a DuckDB TIMESTAMP literal (never user text)."""
-    return f"timestamp '{dt.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
-
-
-def prelim_deadline(paid_date: date) -> datetime:
-    """00:00 JST after the 10th bank business day after the paid date (PRELIM_NOT_CONFIRMED)."""
-    d = add_business_days(paid_date, PRELIM_CONFIRM_BANK_DAYS) + timedelta(days=1)
-    return datetime(d.year, d.month, d.day)
-
-
-def _key_filter(alias: str, chain: str, reference: str, scoped: bool) -> str:
-    if not scoped:
-        return ""
-    return f"semi join rc_keys k on k.chain = {alias}.{chain} and k.reference = {alias}.{reference}"
+_READ_BY_OUTPUTS = set(OUTPUTS.values()) | {r for s in STEPS if s.name in OUTPUTS.values() for r in s.reads}
 
 
 def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gaps: bool) -> None:
-    """Build rc_pay, rc_exc and rc_status for `as_of` (naive JST).
+    """Create every step's relation for `as_of` (naive JST) on `con`, inside its transaction.
 
-    scoped: only the keys in temp table rc_keys(chain, reference); gaps: include FILE_SEQUENCE_GAP.
+    scoped: only the keys of scope.KEYS; gaps: include FILE_SEQUENCE_GAP.
     """
-    at = ts(as_of)
-    con.execute(f"""
-        create or replace temp view rc_agg as
-        select payment_id,
-            any_value(chain) as chain, any_value(reference) as reference,
-            any_value(paid_date) as paid_date, any_value(paid_time) as paid_time,
-            any_value(store_code) as store_code, any_value(amount) as amount,
-            min(ingested_at) filter (where kind = '01') as prelim_at,
-            min(ingested_at) filter (where kind = '02') as confirmed_at,
-            min(ingested_at) filter (where kind = '03') as cancel_at,
-            min(ingested_at) as first_at,
-            bool_or(stamp_flag) filter (where kind = '01') as prelim_stamp,
-            bool_or(stamp_flag) filter (where kind = '02') as confirmed_stamp,
-            any_value(transfer_date) filter (where kind = '02') as transfer_date,
-            min(file_created_at) filter (where kind = '02') as confirmed_file_created_at,
-            bool_or(barcode_stamp) as barcode_stamp
-        from feed_records f {_key_filter('f', 'chain', 'reference', scoped)}
-        where f.ingested_at <= {at}
-        group by payment_id
-    """)
-
-    # PRELIM_NOT_CONFIRMED deadlines per paid date (few distinct dates; the calendar is Python's).
-    dates = [d for (d,) in con.execute(
-        f"select distinct paid_date from feed_records where kind = '01' and ingested_at <= {at}").fetchall()]
-    con.execute("create or replace temp table rc_deadline (paid_date date, pnc_deadline timestamp)")
-    if dates:
-        con.executemany("insert into rc_deadline values (?, ?)", [[d, prelim_deadline(d)] for d in dates])
-
-    con.execute(f"""
-        create or replace temp table rc_res as
-        select payment_id,
-            bool_or(action = 'release') as released,
-            bool_or(action = 'refund') as refunded,
-            bool_or(action = 'release' and code = 'CONFIRM_AFTER_CANCEL') as cac_released
-        from exception_resolutions
-        where resolved_at <= {at} and payment_id is not null
-        group by payment_id;
-
-        create or replace temp table rc_fin as
-        select l.payment_id, min(l.settlement_id) as settlement_id
-        from settlement_lines l join settlement_finalizations f using (settlement_id)
-        where f.finalized_at <= {at} and l.payment_id is not null
-        group by l.payment_id;
-
-        create or replace temp view rc_ord as
-        select o.merchant_id, o.order_id, o.chain, o.payment_reference, o.amount, o.tax_mode,
-               o.tax_amount, o.due_date, o.ingested_at as order_at, c.ingested_at as cancellation_at
-        from orders o {_key_filter('o', 'chain', 'payment_reference', scoped)}
-        left join order_cancellations c
-               on c.merchant_id = o.merchant_id and c.order_id = o.order_id and c.ingested_at <= {at}
-        where o.ingested_at <= {at};
-    """)
-
-    expected = stamp_expected_sql("o.chain", "o.tax_mode", "a.amount", "o.tax_amount")
-    matching = " ".join(f"when {cond} then '{code}'" for code, cond in MATCHING)
-    con.execute(f"""
-        create or replace temp table rc_pay1 as
-        select a.*,
-            o.merchant_id, o.order_id, o.due_date, o.order_at, o.cancellation_at,
-            coalesce(r.released, false) as released,
-            coalesce(r.refunded, false) as refunded,
-            fin.settlement_id,
-            d.pnc_deadline,
-            least(a.prelim_at, a.confirmed_at) as live_at,
-            (a.prelim_at is not null or a.confirmed_at is not null)
-              and (a.cancel_at is null or (a.confirmed_at is not null and coalesce(r.cac_released, false)))
-              as live,
-            case when a.cancel_at is not null
-                  and not (a.confirmed_at is not null and coalesce(r.cac_released, false))
-                 then a.cancel_at end as voided_at,
-            case when a.prelim_at is null and a.confirmed_at is null then null
-                 when o.order_id is null then 'UNKNOWN_REFERENCE'
-                 {matching} end as base_code,
-            case when o.order_id is not null then {expected} end as expected_stamp
-        from rc_agg a
-        left join rc_ord o on o.chain = a.chain and o.payment_reference = a.reference
-        left join rc_res r on r.payment_id = a.payment_id
-        left join rc_fin fin on fin.payment_id = a.payment_id
-        left join rc_deadline d on d.paid_date = a.paid_date
-    """)
-
-    # The order's payment: the earliest live, on-time, right-amount, not-cancelled, not-refunded
-    # payment (a payment already in a finalized settlement first: a settlement never changes);
-    # failing one, the earliest released payment of the order. An aggregate per key (arg_min over
-    # the rules' order), not a window: most keys have one payment, and a hash aggregate beats a sort.
-    line = "(settlement_id is null, paid_date, paid_time, store_code, payment_id)"
-    con.execute(f"""
-        create or replace temp table rc_op as
-        with c as (
-            select chain, reference, payment_id, live_at, settlement_id, paid_date, paid_time, store_code,
-                base_code is null as candidate
-            from rc_pay1
-            where live and order_id is not null and not refunded and (base_code is null or released)
-        ), k as (
-            select chain, reference,
-                arg_min(payment_id, {line}) filter (where candidate) as cand_id,
-                arg_min(live_at, {line}) filter (where candidate) as cand_live_at,
-                arg_min(payment_id, {line}) filter (where not candidate) as rel_id,
-                arg_min(live_at, {line}) filter (where not candidate) as rel_live_at
-            from c group by chain, reference
-        )
-        select chain, reference, coalesce(cand_id, rel_id) as op_id,
-               case when cand_id is not null then cand_live_at else rel_live_at end as op_live_at
-        from k
-    """)
-    con.execute("""
-        create or replace temp table rc_pay as
-        select p.*,
-            coalesce(p.payment_id = o.op_id, false) as is_order_payment,
-            o.op_live_at,
-            -- refunded or not: a refund must not make its own DUPLICATE_PAYMENT disappear
-            p.live and p.order_id is not null and p.base_code is null
-              and o.op_id is not null and p.payment_id <> o.op_id as duplicate,
-            coalesce(p.expected_stamp is not null and (
-                (p.prelim_stamp is not null and p.prelim_stamp <> p.expected_stamp)
-                or (p.confirmed_stamp is not null and p.confirmed_stamp <> p.expected_stamp)), false)
-                as stamp_mismatch,
-            least(case when p.prelim_stamp <> p.expected_stamp then p.prelim_at end,
-                  case when p.confirmed_stamp <> p.expected_stamp then p.confirmed_at end)
-                as stamp_mismatch_at,
-            concat_ws(', ', 'expected ' || p.expected_stamp::int, '01 flag ' || p.prelim_stamp::int,
-                      '02 flag ' || p.confirmed_stamp::int, 'barcode ' || p.barcode_stamp::int)
-                as stamp_detail
-        from rc_pay1 p
-        left join rc_op o on o.chain = p.chain and o.reference = p.reference
-    """)
-
-    # Exceptions: one select per rule of the table, then one filter for all.
-    branches = [
-        f"""select '{r.code}' as code, {str(r.holds).lower()} as holds, payment_id, merchant_id, order_id,
-                   chain, reference, amount, null::varchar as sequence_kind, null::integer as sequence_no,
-                   ({r.detail})::varchar as detail, {r.raised_at} as raised_at,
-                   {r.cleared_at or 'null::timestamp'} as cleared_at
-            from rc_pay where {r.where}"""
-        for r in RULES if r.where is not None
-    ]
-    if gaps:
-        branches.append(_gap_sql(at))
-    con.execute(f"""
-        create or replace temp table rc_exc as
-        with c as ({' union all '.join(branches)})
-        select 'EX' || substr(md5(concat_ws('|', code, coalesce(payment_id, sequence_kind),
-                                            lpad(sequence_no::varchar, 6, '0'))), 1, 12) as exception_id,
-            c.* exclude (cleared_at),
-            case when cleared_at <= {at} then cleared_at end as cleared_at
-        from c
-        where raised_at <= {at} and (cleared_at is null or cleared_at > raised_at)
-    """)
-    order_sql = " ".join(f"when '{r.code}' then {i}" for i, r in enumerate(RULES))
-    con.execute(f"""
-        create or replace temp table rc_exc2 as
-        select e.*,
-            case when r.exception_id is not null then 'resolved'
-                 when e.cleared_at is not null then 'cleared' else 'open' end as state,
-            r.action as resolution,
-            {at} as as_of
-        from rc_exc e
-        left join exception_resolutions r on r.exception_id = e.exception_id and r.resolved_at <= {at};
-
-        create or replace temp table rc_hold as
-        select payment_id, arg_min(code, case code {order_sql} end) as holding_code
-        from rc_exc2 where holds and state = 'open'
-        group by payment_id;
-
-        create or replace temp view rc_payments as
-        select p.payment_id, p.chain, p.reference, p.paid_date, p.paid_time, p.store_code, p.amount,
-            p.merchant_id, p.order_id,
-            p.prelim_at is not null as has_prelim,
-            p.confirmed_at is not null as has_confirmed,
-            p.cancel_at is not null as has_cancel,
-            p.live,
-            case when not p.live then 'voided' when p.order_id is null then 'unmatched'
-                 when p.is_order_payment then 'order_payment' else 'extra' end as role,
-            p.prelim_stamp, p.confirmed_stamp, p.expected_stamp, p.transfer_date,
-            p.first_at as first_ingested_at, p.confirmed_at as confirmed_ingested_at,
-            p.confirmed_file_created_at,
-            case when p.live then coalesce(p.base_code, case when p.duplicate then '{MATCHING_FALLBACK}' end)
-                 end as exception_code,
-            h.holding_code,
-            p.released and not p.refunded as released,
-            p.refunded,
-            p.live and p.confirmed_at is not null and p.order_id is not null
-              and (p.is_order_payment or p.released) and h.holding_code is null and not p.refunded
-              as settleable,
-            p.settlement_id,
-            {at} as as_of
-        from rc_pay p left join rc_hold h using (payment_id);
-
-        create or replace temp view rc_status as
-        select o.merchant_id, o.order_id, o.chain, o.payment_reference, o.amount, o.due_date,
-            case when p.settlement_id is not null then 'settled'
-                 when p.confirmed_at is not null then 'confirmed'
-                 when p.payment_id is not null then 'paid'
-                 when o.cancellation_at is not null then 'cancelled'
-                 when {at} >= o.due_date + interval 1 day then 'expired'
-                 else 'awaiting_payment' end as status,
-            p.payment_id,
-            {at} as as_of
-        from rc_ord o
-        left join (select * from rc_pay where is_order_payment) p
-               on p.chain = o.chain and p.reference = o.payment_reference;
-    """)
+    ctx = Ctx(con, as_of, scoped, gaps)
+    for i, step in enumerate(STEPS):
+        kind = "table" if step.table else "view"
+        con.execute(f"create or replace temp {kind} {step.name} as {step.sql(ctx)}")
+        # free the memory of a table no later step reads (the outputs and what they read stay)
+        needed = _READ_BY_OUTPUTS | {name for s in STEPS[i + 1:] for name in s.reads}
+        for done in STEPS[:i + 1]:
+            if done.table and done.name not in needed:
+                con.execute(f"drop table if exists {done.name}")
 
 
-def _gap_sql(at: str) -> str:
-    """FILE_SEQUENCE_GAP: every number below the highest accepted one of a sequence, raised 1 hour
-    after the first higher number was accepted, cleared when it is accepted itself."""
-    kinds = ", ".join(f"'{k}'" for k in SEQUENCE_KINDS)
-    return f"""
-        select 'FILE_SEQUENCE_GAP' as code, false as holds, null::varchar as payment_id,
-               null::varchar as merchant_id, null::varchar as order_id, null::varchar as chain,
-               null::varchar as reference, null::bigint as amount, g.kind as sequence_kind,
-               g.n::integer as sequence_no, null::varchar as detail,
-               g.first_higher + interval {GAP_GRACE_HOURS} hour as raised_at, acc.accepted_at as cleared_at
-        from (
-            select n.kind, n.n, s.suffix_min as first_higher
-            from (select kind, unnest(range(1, max(sequence_no))) as n
-                  from (select kind, sequence_no from inbound_files
-                        where state = 'accepted' and kind in ({kinds}) and received_at <= {at})
-                  group by kind) n
-            asof join (
-                select kind, sequence_no,
-                       min(accepted_at) over (partition by kind order by sequence_no desc
-                                     rows between unbounded preceding and current row) as suffix_min
-                from (select kind, sequence_no, min(received_at) as accepted_at from inbound_files
-                      where state = 'accepted' and kind in ({kinds}) and received_at <= {at}
-                      group by all)
-            ) s on s.kind = n.kind and s.sequence_no > n.n
-        ) g
-        left join (select kind, sequence_no, min(received_at) as accepted_at from inbound_files
-                   where state = 'accepted' and kind in ({kinds}) and received_at <= {at}
-                   group by all) acc on acc.kind = g.kind and acc.sequence_no = g.n
-    """
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every step's relation (dependents first)."""
+    for step in reversed(STEPS):
+        con.execute(f"drop {'table' if step.table else 'view'} if exists {step.name}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.reconcile.rules import CODES
-from tasks.reconcile.run import ReconcileResult
+from tasks.reconcile.run import READ_ONLY, ReconcileResult
 
 STATUSES = ("awaiting_payment", "paid", "confirmed", "settled", "cancelled", "expired")
 
@@ -31,4 +31,7 @@ def summary_markdown(r: ReconcileResult) -> str:
         lines.append(f"| {code} | {r.raised.get(code, 0)} | {r.cleared.get(code, 0)} "
                      f"| {r.open_by_code.get(code, 0)} |")
     lines += ["", "Raised and cleared: in this run's window (since the previous run, or --since)."]
+    if r.scope == READ_ONLY:
+        lines[1:1] = ["", "What was known then, read-only: the warehouse is already reconciled as of a later"
+                          " time and its derived state never moves back; nothing was replaced."]
     return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ import polars as pl
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 from tasks.reconcile.rules import ACTIONS, BY_CODE, DISMISS, RELEASE
+from tasks.reconcile.run import reconcile, require_present
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,6 @@ def resolve(
 
     Call inside the caller's transaction; it reconciles the exception's payment again as of `at`.
     """
-    from tasks.reconcile.run import reconcile  # run imports nothing from here; avoid a cycle anyway
-
     if action not in ACTIONS:
         raise KonbiniError(f"action {action!r}: must be one of {', '.join(ACTIONS)}")
     if not note or not note.strip():
@@ -87,6 +86,9 @@ def resolve(
         raise KonbiniError(f"exception {exception_id}: cannot {action} {code}: {why}")
 
     resolved_at = naive_jst(at)
+    # A decision is a fact of its time; backdating it behind the present would rewrite what the
+    # derived state (and settlements computed from it) already said.
+    require_present(con, resolved_at, f"resolution of {exception_id}")
     con.execute(
         "insert into exception_resolutions values (?, ?, ?, ?, ?, ?, ?)",
         [exception_id, code, payment_id, action, note.strip(), resolved_by, resolved_at],

@@ -1,8 +1,8 @@
 """The reconciliation exceptions of rules.md, as a table.
 
 Every payment rule is a row: when it applies (`where`), the time it was raised and the time it
-cleared by itself, as SQL expressions over one row per payment (`rc_pay`, built in derive.py).
-The engine (derive.py) selects every rule, keeps an exception only when it was raised by `as_of`
+cleared by itself, as SQL expressions over one row per payment (`rc_pay`, built in steps.py).
+The engine (steps.raised) selects every rule, keeps an exception only when it was raised by `as_of`
 and not cleared at the very moment it was raised (e.g. a 01 and its 02 ingested in the same pull),
 and never needs an `if` per code. Columns of `rc_pay` the expressions use:
 
@@ -17,7 +17,11 @@ and never needs an `if` per code. Columns of `rc_pay` the expressions use:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from tasks.bank_calendar import add_business_days
 
 RELEASE, REFUND, DISMISS = "release", "refund", "dismiss"
 ACTIONS = (RELEASE, REFUND, DISMISS)
@@ -137,7 +141,6 @@ RULES: tuple[ExceptionRule, ...] = (
 
 BY_CODE: dict[str, ExceptionRule] = {r.code: r for r in RULES}
 CODES = tuple(BY_CODE)
-HOLDING_CODES = tuple(r.code for r in RULES if r.holds)
 # The one matching code a live payment other than its order's payment gets: the first that applies,
 # in this order (SQL over a payment `a` and its order `o`); failing all, DUPLICATE_PAYMENT.
 MATCHING: tuple[tuple[str, str], ...] = (
@@ -152,8 +155,12 @@ PRELIM_CONFIRM_BANK_DAYS = 10
 
 
 def exception_id(code: str, *subject: object) -> str:
-    """'EX' + 12 hex of md5(code|subject…), the same expression derive.py uses in SQL."""
-    import hashlib
-
+    """'EX' + 12 hex of md5(code|subject…), the same expression steps.raised uses in SQL."""
     text = "|".join([code, *map(str, subject)])
     return "EX" + hashlib.md5(text.encode()).hexdigest()[:12]
+
+
+def prelim_deadline(paid_date: date) -> datetime:
+    """00:00 JST after the 10th bank business day after the paid date (PRELIM_NOT_CONFIRMED)."""
+    d = add_business_days(paid_date, PRELIM_CONFIRM_BANK_DAYS) + timedelta(days=1)
+    return datetime(d.year, d.month, d.day)

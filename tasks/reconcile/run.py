@@ -1,118 +1,92 @@
 """One reconciliation run: derive the state as of a time and replace the derived tables.
 
 A full run recomputes everything. A scoped run (merchant and/or a time window since..until)
-recomputes only the (chain, reference) keys the window touches — facts ingested, resolved or
-finalized in it, orders expiring in it, payments reaching their PRELIM_NOT_CONFIRMED deadline in
-it — so a run over (previous as_of, as_of] is an exact incremental update of a full run.
+recomputes only the (chain, reference) keys the window touches (scope.py), so a run over
+(previous as_of, as_of] is an exact incremental update of a full run.
+
+The derived tables are the present and only move forward: a run as of a time earlier than the
+latest reconciliation is answered read-only ("what we knew then") and replaces nothing.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
 
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
-from tasks.reconcile.derive import derive, prelim_deadline, ts
+from tasks.notify.outbox import enqueue_events
+from tasks.reconcile import scope as keys_of
+from tasks.reconcile.derive import OUTPUTS, derive, drop
 
-DERIVED = ("payments", "order_status", "exceptions")
+READ_ONLY = "read-only"  # the scope of an answer as of an earlier time: nothing stored
+# DuckDB settings for the length of a run (then restored), measured at 10 M orders (docs/benchmarks.md):
+SETTINGS = {
+    # derived rows are a set: letting DuckDB write them in any order saves memory and time
+    "preserve_insertion_order": "false",
+    # the buffer pool would otherwise keep every block a run reads (up to 80 % of RAM): bounded, it
+    # evicts and spills instead, so a run from scratch stays within a few GiB
+    "memory_limit": "'7GiB'",
+    # DuckDB 2.0's DICT_FSST string compression cost more than half of writing the derived rows
+    # (2.5x slower inserts); without it their strings take about 3x the disk space (derived tables
+    # only: the facts keep it)
+    "disabled_compression_methods": "'dict_fsst'",
+}
+
+
+@contextmanager
+def _settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Iterator[None]:
+    before = {name: con.execute("select current_setting(?)", [name]).fetchone()[0] for name in values}
+    for name, value in values.items():
+        con.execute(f"set {name} = {value}")
+    try:
+        yield
+    finally:
+        # after an error the transaction is aborted and refuses SET until the caller rolls back
+        with suppress(duckdb.TransactionException):
+            for name, value in before.items():
+                literal = str(value).lower() if isinstance(value, bool) else repr(str(value))
+                con.execute(f"set {name} = {literal}")
 
 
 @dataclass
 class ReconcileResult:
-    run_id: int
+    run_id: int  # 0 for a read-only answer (no run recorded)
     as_of: datetime
-    scope: str
+    scope: str  # full, incremental, scoped or read-only
     orders: int  # rows recomputed
     payments: int
     exceptions: int
-    open_exceptions: int  # in the whole table after the run
-    status_counts: dict[str, int]  # whole table
+    open_exceptions: int  # in the whole table after the run (read-only: in the rows derived)
+    status_counts: dict[str, int]  # likewise
     raised: dict[str, int] = field(default_factory=dict)  # by code, raised in the window
     cleared: dict[str, int] = field(default_factory=dict)
     notifications: int = 0
-    open_by_code: dict[str, int] = field(default_factory=dict)  # whole table
+    open_by_code: dict[str, int] = field(default_factory=dict)  # like open_exceptions
     seconds: dict[str, float] = field(default_factory=dict)  # derive, write, notify (for operators)
 
 
-def _scope_keys(con, as_of: datetime, merchant: str | None, since: datetime | None,
-                until: datetime | None, after_file_id: int | None = None) -> None:
-    """Temp table rc_keys(chain, reference) of the keys a scoped run recomputes.
-
-    after_file_id (incremental runs): also every key of a file recorded after that one, so a pull
-    whose ingestion time precedes the previous run but which committed after it is not missed.
-    """
-    hi = ts(until or as_of)
-    lo = ts(since) if since else "timestamp '0001-01-01'"
-    win = f"between {lo} and {hi}" if since else f"<= {hi}"
-    if since is None and until is None:
-        parts = ["select chain, payment_reference as reference from orders",
-                 "select chain, reference from feed_records"]
-    else:
-        # PRELIM_NOT_CONFIRMED deadlines falling in the window, as paid dates.
-        first = (since or until or as_of).date() - timedelta(days=40)
-        last = (until or as_of).date()
-        paid_dates = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        lo_dt = since or datetime(1, 1, 1)
-        hi_dt = until or as_of
-        due_paid = [d for d in paid_dates if lo_dt <= prelim_deadline(d) <= hi_dt]
-        parts = [
-            f"select chain, reference from feed_records where ingested_at {win}",
-            f"select chain, payment_reference from orders where ingested_at {win}",
-            f"select chain, payment_reference from orders where due_date + interval 1 day {win}",
-            f"""select o.chain, o.payment_reference from order_cancellations c
-                join orders o using (merchant_id, order_id) where c.ingested_at {win}""",
-            f"""select p.chain, p.reference from exception_resolutions r
-                join payments p using (payment_id) where r.resolved_at {win}""",
-            f"""select p.chain, p.reference from settlement_finalizations f
-                join settlement_lines l using (settlement_id) join payments p using (payment_id)
-                where f.finalized_at {win}""",
-        ]
-        if due_paid:
-            listed = ", ".join(f"date '{d.isoformat()}'" for d in due_paid)
-            parts.append(
-                f"select chain, reference from feed_records where kind = '01' and paid_date in ({listed})")
-    if after_file_id is not None:
-        parts += [
-            f"select chain, reference from feed_records where file_id > {int(after_file_id)}",
-            f"select chain, payment_reference from orders where file_id > {int(after_file_id)}",
-            f"""select o.chain, o.payment_reference from order_cancellations c
-                join orders o using (merchant_id, order_id) where c.file_id > {int(after_file_id)}""",
-        ]
-    keys = " union ".join(parts)
-    if merchant:
-        keys = (f"select k.chain, k.reference from ({keys}) k join orders o "
-                f"on o.chain = k.chain and o.payment_reference = k.reference where o.merchant_id = $m")
-    con.execute(f"create or replace temp table rc_keys as select distinct chain, reference from ({keys})",
-                {"m": merchant} if merchant else None)
+def last_run(con: duckdb.DuckDBPyConnection) -> tuple[int, datetime] | None:
+    """(run_id, as_of) of the latest reconciliation: the time the derived state stands at."""
+    return con.execute(
+        "select run_id, as_of from reconcile_runs order by as_of desc, run_id desc limit 1").fetchone()
 
 
-def _replace(con, scoped: bool, gaps: bool) -> dict[str, int]:
-    """Replace the recomputed rows; returns how many of each were written."""
-    if not scoped:
-        for table in DERIVED:
-            con.execute(f"delete from {table}")
-    else:
-        con.execute("""
-            delete from payments using rc_keys k
-             where payments.chain = k.chain and payments.reference = k.reference;
-            delete from order_status using rc_keys k
-             where order_status.chain = k.chain and order_status.payment_reference = k.reference;
-            delete from exceptions using rc_keys k
-             where exceptions.chain = k.chain and exceptions.reference = k.reference;
-        """)
-        if gaps:
-            con.execute("delete from exceptions where code = 'FILE_SEQUENCE_GAP'")
-    counts = {}
-    targets = (("payments", "payments", "rc_payments"), ("orders", "order_status", "rc_status"),
-               ("exceptions", "exceptions", "rc_exc2"))
-    for name, table, source in targets:
-        (counts[name],) = con.execute(f"insert into {table} by name select * from {source}").fetchone()
-    return counts
+def require_present(con: duckdb.DuckDBPyConnection, at: datetime, what: str) -> None:
+    """Refuse (KonbiniError) to record anything as of a time earlier than the latest reconciliation:
+    the derived state only moves forward (docs/decisions.md, "The present only moves forward")."""
+    last = last_run(con)
+    if last is not None and at < last[1]:
+        raise KonbiniError(
+            f"{what} as of {at:%Y-%m-%d %H:%M:%S} refused: the warehouse is already reconciled as of"
+            f" {last[1]:%Y-%m-%d %H:%M:%S} (run {last[0]}) and its derived state never moves back;"
+            " use that time or a later one (no --as-of: now)")
 
 
 def reconcile(
@@ -127,7 +101,8 @@ def reconcile(
 ) -> ReconcileResult:
     """Recompute payments, order status and exceptions as of `as_of` (aware JST) and store them,
     with a reconcile_runs row, then enqueue notifications — all on `con`, inside the caller's
-    transaction (use `Warehouse.write()`).
+    transaction (use `Warehouse.write()`). As of a time earlier than the latest reconciliation:
+    the same derivation answered read-only (scope `read-only`), nothing stored or enqueued.
 
     merchant / since / until: a scoped run (module docstring); keys: exactly these
     (chain, reference) keys (and the sequence gaps), as after an operator's resolution;
@@ -140,76 +115,104 @@ def reconcile(
         raise KonbiniError(f"merchant {merchant!r}: no orders of this merchant to reconcile")
     if since and until and since > until:
         raise KonbiniError(f"--since {since:%Y-%m-%d %H:%M} is after --until {until:%Y-%m-%d %H:%M}")
+    last = last_run(con)
+    read_only = last is not None and at < last[1]
     since_n = naive_jst(since) if since else None
     until_n = min(naive_jst(until), at) if until else None
+    scope, since_n = _select_keys(con, at, merchant, since_n, until_n, keys, incremental)
+    scoped, gaps = scope != "full", merchant is None
+    t0 = time.perf_counter()
+    with _settings(con, SETTINGS):
+        derive(con, at, scoped=scoped, gaps=gaps)
+        t1 = time.perf_counter()
+        counts = _derived_counts(con) if read_only else _replace(con, scoped, gaps)
+        result = _summary(con, as_of, since_n, read_only, counts)
+        result.scope = READ_ONLY if read_only else scope
+        if not read_only:
+            result.run_id = _record_run(con, at, merchant, since_n, until_n, scope, result)
+        drop(con)
+        t2 = time.perf_counter()
+        if not read_only:
+            # the notify area's contract: in the same transaction; a scoped run hands over its keys,
+            # which hold every fact new since its base
+            result.notifications = int(enqueue_events(con, as_of, keys_of.KEYS if scoped else None) or 0)
+    con.execute(f"drop table if exists {keys_of.KEYS}")
+    result.seconds = {"derive": round(t1 - t0, 2), "write": round(t2 - t1, 2),
+                      "notify": round(time.perf_counter() - t2, 2)}
+    return result
+
+
+def _select_keys(con, at: datetime, merchant: str | None, since: datetime | None, until: datetime | None,
+                 keys: list[tuple[str, str]] | None, incremental: bool) -> tuple[str, datetime | None]:
+    """Build scope.KEYS for a scoped run; returns the scope (full, incremental or scoped) and the
+    window's start (an incremental run's: the as_of of the run it continues)."""
+    if keys is not None:
+        keys_of.given_keys(con, keys)
+        return "scoped", since
     after_file_id = None
-    scope = "scoped"
-    if incremental and not (merchant or since or until or keys is not None):
+    if incremental and not (merchant or since or until):
         base = con.execute(
             "select as_of, max_file_id from reconcile_runs where scope in ('full', 'incremental')"
             " order by run_id desc limit 1").fetchone()
-        if base is not None and base[0] <= at:
-            since_n, after_file_id, scope = base[0], base[1], "incremental"
-    scoped = bool(merchant or since_n or until_n or keys is not None)
-    if keys is not None:
-        con.execute("create or replace temp table rc_keys (chain varchar, reference varchar)")
-        if keys:
-            con.executemany("insert into rc_keys values (?, ?)", [list(k) for k in keys])
-    elif scoped:
-        _scope_keys(con, at, merchant, since_n, until_n, after_file_id)
-    scope = scope if scoped else "full"
-    gaps = merchant is None
-    t0 = time.perf_counter()
-    # Derived rows are a set: letting DuckDB write them in any order saves memory and time.
-    (keep_order,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
-    con.execute("set preserve_insertion_order = false")
-    try:
-        derive(con, at, scoped=scoped, gaps=gaps)
-        t1 = time.perf_counter()
-        counts = _replace(con, scoped, gaps)
-    finally:
-        con.execute(f"set preserve_insertion_order = {'true' if keep_order else 'false'}")
+        if base is None or base[0] > at:
+            return "full", None
+        since, after_file_id = base
+    if not (merchant or since or until):
+        return "full", None
+    keys_of.window_keys(con, at, merchant, since, until, after_file_id)
+    return ("incremental" if after_file_id is not None else "scoped"), since
 
+
+def _replace(con, scoped: bool, gaps: bool) -> dict[str, int]:
+    """Replace the recomputed rows; returns how many of each were written."""
+    for table in OUTPUTS:
+        if not scoped:
+            con.execute(f"delete from {table}")
+            continue
+        ref = "payment_reference" if table == "order_status" else "reference"
+        con.execute(f"delete from {table} using {keys_of.KEYS} k"
+                    f" where {table}.chain = k.chain and {table}.{ref} = k.reference")
+    if scoped and gaps:
+        con.execute("delete from exceptions where code = 'FILE_SEQUENCE_GAP'")
+    counts = {}
+    for table, source in OUTPUTS.items():
+        (counts[table],) = con.execute(f"insert into {table} by name select * from {source}").fetchone()
+    return counts
+
+
+def _derived_counts(con) -> dict[str, int]:
+    return {table: con.execute(f"select count(*) from {source}").fetchone()[0]
+            for table, source in OUTPUTS.items()}
+
+
+def _summary(con, as_of: datetime, since: datetime | None, read_only: bool,
+             counts: dict[str, int]) -> ReconcileResult:
+    """Counts for operators: raised and cleared since the window's start (or the previous run);
+    statuses and open exceptions over the whole tables (read-only: over what was derived)."""
+    at = naive_jst(as_of)
     (prev,) = con.execute("select max(as_of) from reconcile_runs where as_of <= ?", [at]).fetchone()
-    window_start = since_n or prev or datetime(1, 1, 1)
-    raised = dict(con.execute(
-        "select code, count(*) from rc_exc2 where raised_at > ? group by code order by code",
-        [window_start]).fetchall())
-    cleared = dict(con.execute(
-        "select code, count(*) from rc_exc2 where cleared_at > ? group by code order by code",
-        [window_start]).fetchall())
+    start = since or prev or datetime(1, 1, 1)
+    exc = OUTPUTS["exceptions"]
+    by_code = "group by code order by code"
+    raised, cleared = (dict(con.execute(
+        f"select code, count(*) from {exc} where {column} > ? {by_code}", [start]).fetchall())
+        for column in ("raised_at", "cleared_at"))
+    status_of, exc_of = (OUTPUTS["order_status"], exc) if read_only else ("order_status", "exceptions")
     status_counts = dict(con.execute(
-        "select status, count(*) from order_status group by status order by status").fetchall())
+        f"select status, count(*) from {status_of} group by status order by status").fetchall())
     open_by_code = dict(con.execute(
-        "select code, count(*) from exceptions where state = 'open' group by code order by code").fetchall())
-    open_n = sum(open_by_code.values())
+        f"select code, count(*) from {exc_of} where state = 'open' {by_code}").fetchall())
+    return ReconcileResult(0, as_of, "", counts["order_status"], counts["payments"], counts["exceptions"],
+                           sum(open_by_code.values()), status_counts, raised, cleared, 0, open_by_code)
+
+
+def _record_run(con, at: datetime, merchant: str | None, since: datetime | None, until: datetime | None,
+                scope: str, r: ReconcileResult) -> int:
     (run_id,) = con.execute("select coalesce(max(run_id), 0) + 1 from reconcile_runs").fetchone()
     (max_file_id,) = con.execute("select coalesce(max(file_id), 0) from inbound_files").fetchone()
     con.execute(
         "insert into reconcile_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, at, merchant, since_n, until_n, scope, counts["orders"], counts["payments"],
-         counts["exceptions"], open_n, json.dumps(status_counts, sort_keys=True), max_file_id],
+        [run_id, at, merchant, since, until, scope, r.orders, r.payments, r.exceptions, r.open_exceptions,
+         json.dumps(r.status_counts, sort_keys=True), max_file_id],
     )
-    for view in ("rc_payments", "rc_status", "rc_ord", "rc_agg"):
-        con.execute(f"drop view if exists {view}")
-    for tmp in ("rc_deadline", "rc_res", "rc_fin", "rc_pay1", "rc_op", "rc_pay", "rc_exc", "rc_exc2",
-                "rc_hold"):
-        con.execute(f"drop table if exists {tmp}")
-    t2 = time.perf_counter()
-    notifications = _enqueue(con, as_of, "rc_keys" if scoped else None)
-    con.execute("drop table if exists rc_keys")
-    seconds = {"derive": round(t1 - t0, 2), "write": round(t2 - t1, 2),
-               "notify": round(time.perf_counter() - t2, 2)}
-    return ReconcileResult(run_id, as_of, scope, counts["orders"],
-                           counts["payments"], counts["exceptions"], open_n, status_counts,
-                           raised, cleared, notifications, open_by_code, seconds)
-
-
-def _enqueue(con, as_of: datetime, keys: str | None) -> int:
-    """Notifications of the new facts, in the same transaction (the notify area's contract); a
-    scoped run looks only at the keys it recomputed, which hold every fact new since its base."""
-    try:
-        from tasks.notify.outbox import enqueue_events
-    except ModuleNotFoundError:  # the notify area not installed
-        return 0
-    return int(enqueue_events(con, as_of, keys) or 0)
+    return run_id
