@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tasks.inbox_kinds import SEQUENCED
+
 RELEASE, REFUND, DISMISS = "release", "refund", "dismiss"
 ACTIONS = (RELEASE, REFUND, DISMISS)
 
@@ -146,7 +148,7 @@ MATCHING: tuple[tuple[str, str], ...] = (
     ("PAID_AFTER_CANCEL", "o.cancellation_at is not null"),
 )
 MATCHING_FALLBACK = "DUPLICATE_PAYMENT"
-SEQUENCE_KINDS = ("SEJ_01", "SEJ_02", "FM_S", "FM_K", "CVS")
+SEQUENCE_KINDS = SEQUENCED  # the inbox kinds with file sequence numbers (tasks/inbox_kinds.py)
 GAP_GRACE_HOURS = 1
 PRELIM_CONFIRM_BANK_DAYS = 10
 
