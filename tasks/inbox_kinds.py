@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from tasks.cancellations import ingest_cancellations_file
 from tasks.feeds import cvs, famima, sej
 from tasks.feeds.merge import ingest_feed_file
-from tasks.orders import ingest_cancellations_file, ingest_orders_file
+from tasks.orders import ingest_orders_file
 
 
 @dataclass(frozen=True)

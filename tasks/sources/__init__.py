@@ -156,22 +156,17 @@ class Source:
 
     def _attempt(self, action: str, meta: FileName, op):
         """`op(fs)`, tried again once on a fresh connection (one may have dropped mid-pull)."""
-        fs, _ = self._connect()
-        try:
-            return op(fs)
-        except FileNotFoundError:
-            raise
-        except Exception as e:  # noqa: BLE001
-            error = self._failed(action, meta, e)
-            if isinstance(error, SourceError):
-                raise error from None
-        fs, _ = self._connect()
-        try:
-            return op(fs)
-        except FileNotFoundError:
-            raise
-        except Exception as e:  # noqa: BLE001
-            raise self._failed(action, meta, e) from None
+        for last in (False, True):
+            fs, _ = self._connect()
+            try:
+                return op(fs)
+            except FileNotFoundError:
+                raise
+            except Exception as e:  # noqa: BLE001
+                error = self._failed(action, meta, e)
+                if last or isinstance(error, SourceError):
+                    raise error from None
+        raise AssertionError("unreachable")
 
     def fetch(self, meta: FileName) -> bytes:
         return self._attempt("read", meta, lambda fs: fs.cat_file(self._path(meta.folder, meta.name)))
