@@ -28,9 +28,8 @@ from tasks.orders import ingest_orders_file
 
 @dataclass(frozen=True)
 class InboxKind:
-    kind: str  # inbound_files.kind
+    kind: str  # inbound_files.kind; the file name is {kind}_{YYYYMMDDhhmmss}_{seq:06}{suffix}
     folder: str
-    prefix: str  # the name is {prefix}_{YYYYMMDDhhmmss}_{seq:06}{suffix}
     suffix: str
     handler: Callable
     feed: str | None = None  # the result feed (SEJ, FM, CVS); None for the order feed
@@ -41,19 +40,19 @@ class InboxKind:
 
     def __post_init__(self) -> None:
         # ASCII digits only: `\d` would also take full-width ones (２０２６…)
-        name = rf"{re.escape(self.prefix)}_(?P<ts>[0-9]{{14}})_(?P<seq>[0-9]{{6}}){re.escape(self.suffix)}"
+        name = rf"{re.escape(self.kind)}_(?P<ts>[0-9]{{14}})_(?P<seq>[0-9]{{6}}){re.escape(self.suffix)}"
         object.__setattr__(self, "pattern", re.compile(name, re.ASCII))
 
 
 _CVS_CHAINS = ("lawson", "ministop", "daily", "seicomart")
 KINDS: tuple[InboxKind, ...] = (
-    InboxKind("ORDERS", "orders", "ORDERS", ".csv", ingest_orders_file),
-    InboxKind("ORDER_CANCELS", "orders", "ORDER_CANCELS", ".csv", ingest_cancellations_file),
-    InboxKind("SEJ_01", "sej", "SEJ_01", ".dat", ingest_feed_file, "SEJ", sej, True, ("seven",)),
-    InboxKind("SEJ_02", "sej", "SEJ_02", ".dat", ingest_feed_file, "SEJ", sej, True, ("seven",)),
-    InboxKind("FM_S", "famima", "FM_S", ".dat", ingest_feed_file, "FM", famima, True, ("famima",)),
-    InboxKind("FM_K", "famima", "FM_K", ".dat", ingest_feed_file, "FM", famima, True, ("famima",)),
-    InboxKind("CVS", "cvs", "CVS", ".csv", ingest_feed_file, "CVS", cvs, True, _CVS_CHAINS),
+    InboxKind("ORDERS", "orders", ".csv", ingest_orders_file),
+    InboxKind("ORDER_CANCELS", "orders", ".csv", ingest_cancellations_file),
+    InboxKind("SEJ_01", "sej", ".dat", ingest_feed_file, "SEJ", sej, sequenced=True, chains=("seven",)),
+    InboxKind("SEJ_02", "sej", ".dat", ingest_feed_file, "SEJ", sej, sequenced=True, chains=("seven",)),
+    InboxKind("FM_S", "famima", ".dat", ingest_feed_file, "FM", famima, sequenced=True, chains=("famima",)),
+    InboxKind("FM_K", "famima", ".dat", ingest_feed_file, "FM", famima, sequenced=True, chains=("famima",)),
+    InboxKind("CVS", "cvs", ".csv", ingest_feed_file, "CVS", cvs, sequenced=True, chains=_CVS_CHAINS),
 )
 BY_KIND: dict[str, InboxKind] = {k.kind: k for k in KINDS}
 FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(k.folder for k in KINDS))
