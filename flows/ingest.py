@@ -28,7 +28,7 @@ from tasks.settings import get_settings
 from tasks.warehouse import open_warehouse
 
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
-STATES = ("accepted", "duplicate", "quarantined", "rejected_name", "rejected_entry", "unreadable")
+STATES = ("accepted", "duplicate", "quarantined", "rejected_name", "rejected_entry", "unreadable", "vanished")
 REASONS_SHOWN = 20  # per file in the artifact; `konbini files` shows every one
 
 

@@ -131,8 +131,9 @@ class FileOutcome:
     bytes as a recorded file); rejected_name (a regular file whose name matches no spec pattern) and
     rejected_entry (a link, directory, FIFO… or an entry outside the inbox's folders), never read
     and left in place; unreadable (listed, then it could not be read: left in place, tried again next
-    pull). `not_moved` says why a processed file could not be moved aside (it stays in the inbox and
-    is a duplicate next pull); `alert` is set when such a read or move has failed for 2 hours.
+    pull); vanished (gone between listing and reading, e.g. taken by a concurrent pull: no action).
+    `not_moved` says why a processed file could not be moved aside (it stays in the inbox and is a
+    duplicate next pull); `alert` is set when such a read or move has failed for 2 hours.
     """
 
     name: str

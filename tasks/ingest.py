@@ -6,7 +6,8 @@ one transaction of its own; move it aside only after that transaction commits.
 `source` is a `tasks.sources.Source`, an inbox URL or folder, or None for `settings.inbox_url`.
 Outcome states (tasks.inbox.FileOutcome): accepted, quarantined (recorded by the handler), duplicate
 (same folder, name and bytes as a recorded file: nothing changes, the file is moved aside),
-rejected_name and rejected_entry (never read, left where they are), unreadable.
+rejected_name and rejected_entry (never read, left where they are), unreadable, vanished (gone
+between listing and reading, e.g. taken by a concurrent pull).
 
 An inbox that cannot be reached is retried with backoff (`retry_delays`); if it still fails, the
 attempt is recorded in `source_attempts` and `SourceUnreachable` is raised, with `alert` set once
@@ -29,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from tasks.errors import KonbiniError
-from tasks.inbox import FileOutcome, InboundFile, Reason, is_duplicate
+from tasks.inbox import FileName, FileOutcome, InboundFile, Reason, is_duplicate
 from tasks.inbox_kinds import BY_KIND
 from tasks.settings import Settings
 from tasks.sources import EntryError, Listing, Source, SourceError, open_source
@@ -95,7 +96,8 @@ def _rejected(listing: Listing) -> list[FileOutcome]:
 
 
 def _entry_failed(
-    con: duckdb.DuckDBPyConnection, src: Source, as_of: datetime, meta, action: str, error: Exception
+    con: duckdb.DuckDBPyConnection, src: Source, as_of: datetime, meta: FileName, action: str,
+    error: Exception,
 ) -> None:
     """Record an entry that could not be read or moved (own transaction); the pull goes on."""
     log.error("%s/%s: %s; left in the inbox, tried again next pull", meta.folder, meta.name, error)
@@ -115,16 +117,21 @@ def _flag_stuck(con: duckdb.DuckDBPyConnection, src: Source, as_of: datetime, ou
 
 
 def _process(
-    con, src: Source, meta, as_of: datetime, settings: Settings, delays, outcomes: list[FileOutcome]
+    con: duckdb.DuckDBPyConnection, src: Source, meta: FileName, as_of: datetime, settings: Settings,
+    delays: Sequence[float], outcomes: list[FileOutcome],
 ) -> None:
     """Fetch one file, run its kind's handler in a transaction of its own, then move it aside;
     its outcome is added to `outcomes` as soon as it is committed."""
     try:
         content = _with_retries(lambda: src.fetch(meta), delays)
-    except (FileNotFoundError, EntryError) as e:
-        why = "disappeared between listing and reading" if isinstance(e, FileNotFoundError) else str(e)
-        _entry_failed(con, src, as_of, meta, "read", EntryError(why))
-        why = Reason(f"{why}; left in the inbox")
+    except FileNotFoundError:  # e.g. taken by another pull that held the warehouse before us
+        log.warning("%s/%s disappeared between listing and reading", meta.folder, meta.name)
+        gone = Reason("disappeared between listing and reading; nothing to do")
+        outcomes.append(FileOutcome(meta.name, meta.kind, "vanished", reasons=[gone]))
+        return
+    except EntryError as e:
+        _entry_failed(con, src, as_of, meta, "read", e)
+        why = Reason(f"{e}; left in the inbox")
         outcomes.append(FileOutcome(meta.name, meta.kind, "unreadable", reasons=[why]))
         return
     f = InboundFile(meta, content)

@@ -203,9 +203,11 @@ def test_a_file_removed_after_listing_is_reported_not_skipped(warehouse, setting
             return listing
 
     outcomes = pull(warehouse, AS_OF, settings, Listed(str(inbox)), retry_delays=())
-    assert [(o.name, o.state) for o in outcomes if o.state != "accepted"] == [(gone.name, "unreadable")]
-    assert "disappeared" in str(outcomes[0].reasons[0])
+    assert [(o.name, o.state) for o in outcomes if o.state != "accepted"] == [(gone.name, "vanished")]
+    assert "disappeared" in str(outcomes[0].reasons[0]) and not outcomes[0].needs_attention
     assert len(outcomes) == 6
+    with warehouse.read() as con:  # nothing to fix: not an entry failure
+        assert con.execute("select count(*) from inbox_entry_failures").fetchone() == (0,)
 
 
 def test_links_directories_fifos_and_wide_digits_are_rejected_unread(warehouse, settings, data_dir, tmp_path):
