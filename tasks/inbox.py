@@ -1,36 +1,17 @@
 """Files arriving in the inbox: names, ordering, and how a processed file is recorded.
 
-Every folder's file names are fixed by the spec; a name that matches none is rejected unread.
-Within one pull files are processed by creation time (from the name), then folder, then sequence.
+Every folder's file names are fixed by the spec (the kinds are declared in tasks/inbox_kinds.py);
+a name that matches none is rejected unread. Within one pull files are processed by creation time
+(from the name), then folder, then sequence.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
-
-# folder -> [(pattern, kind)]; the named groups give creation time and sequence number.
-_TS = r"(?P<ts>\d{14})_(?P<seq>\d{6})"
-NAME_PATTERNS: dict[str, list[tuple[re.Pattern[str], str]]] = {
-    "orders": [
-        (re.compile(rf"ORDERS_{_TS}\.csv"), "ORDERS"),
-        (re.compile(rf"ORDER_CANCELS_{_TS}\.csv"), "ORDER_CANCELS"),
-    ],
-    "sej": [
-        (re.compile(rf"SEJ_01_{_TS}\.dat"), "SEJ_01"),
-        (re.compile(rf"SEJ_02_{_TS}\.dat"), "SEJ_02"),
-    ],
-    "famima": [
-        (re.compile(rf"FM_S_{_TS}\.dat"), "FM_S"),
-        (re.compile(rf"FM_K_{_TS}\.dat"), "FM_K"),
-    ],
-    "cvs": [(re.compile(rf"CVS_{_TS}\.csv"), "CVS")],
-}
-FOLDERS = tuple(NAME_PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -51,30 +32,35 @@ def parse_name(folder: str, name: str) -> FileName | None:
 
     A name is never used as a path: anything with a separator or `..` matches nothing.
     """
+    # imported here: the registry imports the handlers, which import this module
+    from tasks.inbox_kinds import match
+
     if "/" in name or "\\" in name or ".." in name:
         return None
-    for pattern, kind in NAME_PATTERNS.get(folder, []):
-        m = pattern.fullmatch(name)
-        if m:
-            try:
-                created = datetime.strptime(m["ts"], "%Y%m%d%H%M%S")
-            except ValueError:
-                return None
-            return FileName(folder, name, kind, created, int(m["seq"]))
-    return None
+    found = match(folder, name)
+    if found is None:
+        return None
+    kind, ts, seq = found
+    try:
+        created = datetime.strptime(ts, "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return FileName(folder, name, kind.kind, created, int(seq))
 
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a file or row was rejected: where (line or record number, field), what and why."""
+    """Why a file, row or master set was rejected: where (file of a set, line or record number,
+    field), what and why."""
 
     reason: str
     line_no: int | None = None
     field: str | None = None
     value: str | None = None
+    file: str | None = None  # the file of a set of files (master data)
 
     def __str__(self) -> str:
-        where = []
+        where = [self.file] if self.file else []
         if self.line_no is not None:
             where.append(f"line {self.line_no}")
         if self.field:
@@ -133,13 +119,70 @@ def add_rejections(con: duckdb.DuckDBPyConnection, file_id: int, reasons) -> Non
         con.executemany("insert into rejections values (?, ?, ?, ?, ?)", rows)
 
 
+# outcome states an operator must look at (the CLI exits 1, the flow's run is flagged)
+ATTENTION_STATES = ("quarantined", "rejected_name", "rejected_entry", "unreadable")
+
+
 @dataclass
 class FileOutcome:
-    """What processing one inbound file did (for logs, artifacts and the CLI)."""
+    """What processing one inbound file did (for logs, artifacts and the CLI).
+
+    States: accepted and quarantined (recorded by the handler); duplicate (same folder, name and
+    bytes as a recorded file); rejected_name (a regular file whose name matches no spec pattern) and
+    rejected_entry (a link, directory, FIFO… or an entry outside the inbox's folders), never read
+    and left in place; unreadable (listed, then it could not be read: left in place, tried again next
+    pull); vanished (gone between listing and reading, e.g. taken by a concurrent pull: no action).
+    `not_moved` says why a processed file could not be moved aside (it stays in the inbox and is a
+    duplicate next pull); `alert` is set when such a read or move has failed for 2 hours.
+    """
 
     name: str
     kind: str
-    state: str  # accepted, quarantined, duplicate, rejected_name (the last two are not recorded)
+    state: str
     file_id: int | None = None
     reasons: list[Reason] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # e.g. {"orders": 11, "rejected_rows": 0}
+    not_moved: str | None = None
+    alert: bool = False
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state in ATTENTION_STATES or self.not_moved is not None
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """A file as recorded (for `konbini files`): its state, records merged and every reason."""
+
+    file_id: int
+    path: str  # folder/name
+    kind: str
+    sequence_no: int
+    created_at: datetime
+    received_at: datetime
+    state: str
+    records: int
+    reasons: list[Reason]
+
+
+def recorded_files(
+    con: duckdb.DuckDBPyConnection, state: str | None = None, kind: str | None = None, limit: int = 50
+) -> list[RecordedFile]:
+    """The most recent recorded files, newest first, optionally of one state and one kind."""
+    rows = con.execute(
+        """select f.file_id, f.folder || '/' || f.name, f.kind, f.sequence_no, f.created_at,
+                  f.received_at, f.state,
+                  (select count(*) from feed_records r where r.file_id = f.file_id) as records
+           from inbound_files f
+           where ($state is null or f.state = $state) and ($kind is null or f.kind = $kind)
+           order by f.file_id desc limit $limit""",
+        {"state": state, "kind": kind, "limit": limit},
+    ).fetchall()
+    reasons: dict[int, list[Reason]] = {}
+    for fid, line_no, fld, value, reason in con.execute(
+        "select file_id, line_no, field, value, reason from rejections"
+        " where file_id in (select unnest($ids)) order by file_id, line_no nulls first",
+        {"ids": [r[0] for r in rows]},
+    ).fetchall():
+        reasons.setdefault(fid, []).append(Reason(reason, line_no, fld, value))
+    return [RecordedFile(*row, reasons.get(row[0], [])) for row in rows]

@@ -4,13 +4,17 @@ one transaction of its own; move it aside only after that transaction commits.
     pull(warehouse, as_of, settings, source=None, *, retry_delays=RETRY_DELAYS) -> list[FileOutcome]
 
 `source` is a `tasks.sources.Source`, an inbox URL or folder, or None for `settings.inbox_url`.
-Outcome states: accepted, quarantined (recorded by the handler), duplicate (same folder, name and
-bytes as a recorded file: nothing changes, the file is moved aside), rejected_name (a name the spec
-does not know: never read, left where it is), skipped (no handler for the kind yet; left in place).
+Outcome states (tasks.inbox.FileOutcome): accepted, quarantined (recorded by the handler), duplicate
+(same folder, name and bytes as a recorded file: nothing changes, the file is moved aside),
+rejected_name and rejected_entry (never read, left where they are), unreadable, vanished (gone
+between listing and reading, e.g. taken by a concurrent pull).
 
 An inbox that cannot be reached is retried with backoff (`retry_delays`); if it still fails, the
 attempt is recorded in `source_attempts` and `SourceUnreachable` is raised, with `alert` set once
 the source has been unreachable for 2 hours (the flow then fails loudly; before, it only warns).
+One entry that cannot be read or moved aside while the inbox answers (a permission, a `processed`
+path that is a file) is recorded in `inbox_entry_failures` and the pull goes on with the others;
+its outcome gets `alert` once it has failed for 2 hours.
 A handler that raises (a bug, not bad input) rolls its file back and stops the pull: later files
 may depend on it (orders before their payments), and the next run starts again from that file.
 """
@@ -21,30 +25,22 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from importlib import import_module
 from pathlib import Path
 
 import duckdb
 
 from tasks.errors import KonbiniError
-from tasks.inbox import FileOutcome, InboundFile, Reason, is_duplicate
+from tasks.inbox import FileName, FileOutcome, InboundFile, Reason, is_duplicate
+from tasks.inbox_kinds import BY_KIND
 from tasks.settings import Settings
-from tasks.sources import Source, SourceError, open_source
-from tasks.sources.status import record_attempt, unreachable
+from tasks.sources import EntryError, Listing, Source, SourceError, open_source
+from tasks.sources.status import record_attempt, record_entry_failure, stuck_entries, unreachable
 from tasks.warehouse import Warehouse, transaction
 
 log = logging.getLogger("konbini.ingest")
 
 RETRY_DELAYS = (2.0, 10.0, 30.0)  # seconds between attempts to reach an inbox within one pull
 CHECKPOINT_THRESHOLD = "512MB"  # WAL size that triggers a checkpoint during a pull
-
-Handler = Callable[[duckdb.DuckDBPyConnection, InboundFile, datetime, Settings], FileOutcome]
-# inbox kind -> (module, function); imported when first needed
-HANDLERS: dict[str, tuple[str, str]] = {
-    "ORDERS": ("tasks.orders", "ingest_orders_file"),
-    "ORDER_CANCELS": ("tasks.orders", "ingest_cancellations_file"),
-    **{kind: ("tasks.feeds", "ingest_feed_file") for kind in ("SEJ_01", "SEJ_02", "FM_S", "FM_K", "CVS")},
-}
 
 
 class SourceUnreachable(KonbiniError):
@@ -54,17 +50,6 @@ class SourceUnreachable(KonbiniError):
         super().__init__(message)
         self.alert = alert
         self.outcomes: list[FileOutcome] = []
-
-
-def handler_for(kind: str) -> Handler | None:
-    module_name, function = HANDLERS[kind]
-    try:
-        module = import_module(module_name)
-    except ModuleNotFoundError as e:  # an area not built yet
-        if e.name != module_name:
-            raise
-        return None
-    return getattr(module, function, None)
 
 
 def _with_retries(action: Callable, delays: Sequence[float]):
@@ -86,15 +71,84 @@ def _unreachable(
     """Record the failed attempt (own transaction) and word the error, alerting after 2 hours."""
     with transaction(con):
         record_attempt(con, src.label, as_of, ok=False, error=str(error))
-    state = unreachable(con, as_of).filter(source=src.label).row(0, named=True)
-    message = f"inbox {src.label} unreachable since {state['unreachable_since']:%Y-%m-%d %H:%M} JST: {error}"
-    if state["alert"]:
+    rows = unreachable(con, as_of).filter(source=src.label).select("unreachable_since", "alert")
+    # lost in the middle of a pull that reached it at the same as_of: unreachable from now
+    since, alert = rows.row(0) if rows.height else (as_of, False)
+    message = f"inbox {src.label} unreachable since {since:%Y-%m-%d %H:%M} JST: {error}"
+    if alert:
         log.error("%s (2 hours or more)", message)
     else:
         log.warning("%s", message)
-    e = SourceUnreachable(message, alert=bool(state["alert"]))
+    e = SourceUnreachable(message, alert=bool(alert))
     e.outcomes = outcomes
     return e
+
+
+def _rejected(listing: Listing) -> list[FileOutcome]:
+    """Entries listed but never read: names outside the spec, and anything not a regular file."""
+    outcomes = []
+    for r in listing.rejected:
+        state = "rejected_name" if r.regular_file else "rejected_entry"
+        where = f"{r.folder}/{r.name}" if r.folder else r.name
+        outcomes.append(FileOutcome(r.name, r.folder, state, reasons=[Reason(r.reason, None, "name", where)]))
+        log.warning("rejected unread: %s (%s)", where, r.reason)
+    return outcomes
+
+
+def _entry_failed(
+    con: duckdb.DuckDBPyConnection, src: Source, as_of: datetime, meta: FileName, action: str,
+    error: Exception,
+) -> None:
+    """Record an entry that could not be read or moved (own transaction); the pull goes on."""
+    log.error("%s/%s: %s; left in the inbox, tried again next pull", meta.folder, meta.name, error)
+    with transaction(con):
+        record_entry_failure(con, src.label, meta.folder, meta.name, as_of, action, str(error))
+
+
+def _flag_stuck(con: duckdb.DuckDBPyConnection, src: Source, as_of: datetime, outcomes: list[FileOutcome]):
+    """Mark the outcomes of entries failing for 2 hours or more (the flow then fails loudly)."""
+    stuck = stuck_entries(con, as_of).filter(source=src.label, alert=True)
+    for folder, name, since in stuck.select("folder", "name", "failing_since").iter_rows():
+        log.error("%s/%s in %s has failed since %s JST (2 hours or more)", folder, name, src.label, since)
+        for o in outcomes:
+            if o.name == name and (o.state == "unreadable" or o.not_moved) and o.kind in BY_KIND \
+                    and BY_KIND[o.kind].folder == folder:
+                o.alert = True
+
+
+def _process(
+    con: duckdb.DuckDBPyConnection, src: Source, meta: FileName, as_of: datetime, settings: Settings,
+    delays: Sequence[float], outcomes: list[FileOutcome],
+) -> None:
+    """Fetch one file, run its kind's handler in a transaction of its own, then move it aside;
+    its outcome is added to `outcomes` as soon as it is committed."""
+    try:
+        content = _with_retries(lambda: src.fetch(meta), delays)
+    except FileNotFoundError:  # e.g. taken by another pull that held the warehouse before us
+        log.warning("%s/%s disappeared between listing and reading", meta.folder, meta.name)
+        gone = Reason("disappeared between listing and reading; nothing to do")
+        outcomes.append(FileOutcome(meta.name, meta.kind, "vanished", reasons=[gone]))
+        return
+    except EntryError as e:
+        _entry_failed(con, src, as_of, meta, "read", e)
+        why = Reason(f"{e}; left in the inbox")
+        outcomes.append(FileOutcome(meta.name, meta.kind, "unreadable", reasons=[why]))
+        return
+    f = InboundFile(meta, content)
+    with transaction(con):
+        if is_duplicate(con, f):
+            outcome = FileOutcome(meta.name, meta.kind, "duplicate")
+        else:
+            outcome = BY_KIND[meta.kind].handler(con, f, as_of, settings)
+    outcomes.append(outcome)
+    # committed: only now is the file moved aside (a crash before leaves a duplicate)
+    try:
+        _with_retries(lambda: src.mark_processed(meta, f.sha256), delays)
+    except (FileNotFoundError, EntryError) as e:
+        outcome.not_moved = f"{e}; left in the inbox: the next pull finds it a duplicate"
+        _entry_failed(con, src, as_of, meta, "move", e)
+    log.info("%s/%s: %s%s", meta.folder, meta.name, outcome.state,
+             f" ({len(outcome.reasons)} reasons)" if outcome.reasons else "")
 
 
 def pull(
@@ -116,14 +170,7 @@ def pull(
         with warehouse.session() as con:
             raise _unreachable(con, src, as_of, e, []) from None
 
-    outcomes = [
-        FileOutcome(name, folder, "rejected_name", reasons=[
-            Reason(f"file name does not match the spec for {folder}/; not read", None, "name", name)])
-        for folder, name in listing.bad_names
-    ]
-    for o in outcomes:
-        log.warning("rejected unread: %s/%s (name does not match the spec)", o.kind, o.name)
-
+    outcomes = _rejected(listing)
     with warehouse.session() as con:
         # one checkpoint when the session closes rather than one per large file: commits stay
         # durable through the WAL, and a checkpoint costs more the bigger the warehouse grows
@@ -131,31 +178,9 @@ def pull(
         with transaction(con):
             record_attempt(con, src.label, as_of, ok=True)
         for meta in listing.files:
-            handler = handler_for(meta.kind)
-            if handler is None:
-                why = Reason(f"no handler for {meta.kind} yet; left in the inbox")
-                outcomes.append(FileOutcome(meta.name, meta.kind, "skipped", reasons=[why]))
-                continue
             try:
-                content = _with_retries(lambda m=meta: src.fetch(m), retry_delays)
-            except FileNotFoundError:
-                log.warning("%s/%s disappeared before it was read", meta.folder, meta.name)
-                continue
+                _process(con, src, meta, as_of, settings, retry_delays, outcomes)
             except SourceError as e:
                 raise _unreachable(con, src, as_of, e, outcomes) from None
-            f = InboundFile(meta, content)
-            with transaction(con):
-                if is_duplicate(con, f):
-                    outcome = FileOutcome(meta.name, meta.kind, "duplicate")
-                else:
-                    outcome = handler(con, f, as_of, settings)
-            # committed: only now is the file moved aside (a crash before leaves a duplicate)
-            try:
-                _with_retries(lambda m=meta, s=f.sha256: src.mark_processed(m, s), retry_delays)
-            except SourceError as e:
-                outcomes.append(outcome)
-                raise _unreachable(con, src, as_of, e, outcomes) from None
-            log.info("%s/%s: %s%s", meta.folder, meta.name, outcome.state,
-                     f" ({len(outcome.reasons)} reasons)" if outcome.reasons else "")
-            outcomes.append(outcome)
+        _flag_stuck(con, src, as_of, outcomes)
     return outcomes

@@ -1,4 +1,4 @@
-"""Merchant master data (加盟店マスタ) and the CSV reading shared with the order feed.
+"""Merchant master data (加盟店マスタ).
 
 Operations keep three UTF-8 CSV files (merchants.csv, sites.csv, fee_plans.csv). `load_master`
 validates the set (each file with Pandera, then the rules across files and against what the
@@ -10,10 +10,8 @@ current one makes no new load.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -32,120 +30,28 @@ from schemas.master import (
 )
 from schemas.orders import failures, parse_date, parse_int
 from tasks.clock import naive_jst
+from tasks.csv_table import LINE, read_csv
 from tasks.errors import KonbiniError
 from tasks.inbox import Reason
 from tasks.kana import to_zengin
+from tasks.master_store import still_needed_reasons
 from tasks.notify.targets import problem as notify_url_problem
 from tasks.notify.targets import redact as redact_url
 from tasks.warehouse import Warehouse, transaction
 
-LINE = "line_no"  # column of a CSV frame: the line where the row starts (the header is line 1)
-
-
-@dataclass
-class CsvTable:
-    """A UTF-8 CSV file with a header, as strings: `frame` has LINE then the required columns.
-
-    `file_reasons` make the whole file unusable (not UTF-8, no header, a required column missing);
-    `row_reasons` are rows that could not be split into the header's fields (left out of `frame`).
-    """
-
-    frame: pl.DataFrame | None
-    file_reasons: list[Reason] = field(default_factory=list)
-    row_reasons: list[Reason] = field(default_factory=list)
-
-
-def read_csv(content: bytes, required: tuple[str, ...]) -> CsvTable:
-    """Split a UTF-8 CSV (fields may be double-quoted) into string columns; no value is judged here.
-
-    A UTF-8 byte-order mark is accepted; columns beyond the required ones are ignored; an empty
-    line is not a row.
-    """
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = content[: e.start].count(b"\n") + 1
-        return CsvTable(None, [Reason(f"not UTF-8: byte 0x{content[e.start]:02X} at offset {e.start}", line)])
-    physical = io.StringIO(text.removeprefix("\ufeff"), newline="").readlines()
-    try:
-        records, starts = _records(physical)
-    except csv.Error as e:
-        return CsvTable(None, [Reason(f"not a readable CSV: {e}", getattr(e, "line_no", None))])
-    if not records or not records[0]:
-        return CsvTable(None, [Reason("no header row", 1)])
-    header = records[0]
-    missing = [c for c in required if c not in header]
-    doubled = sorted({c for c in header if header.count(c) > 1})
-    reasons = [Reason(f"required column {c!r} is missing from the header", 1, c) for c in missing]
-    reasons += [Reason(f"column {c!r} appears more than once in the header", 1, c) for c in doubled]
-    if reasons:
-        return CsvTable(None, reasons)
-    width = len(header)
-    lines: list[int] = []
-    good: list[list[str]] = []
-    row_reasons: list[Reason] = []
-    for start, row in zip(starts[1:], records[1:], strict=True):
-        if not row:
-            continue
-        if len(row) != width:
-            row_reasons.append(Reason(f"row has {len(row)} fields; the header has {width}", start))
-            continue
-        lines.append(start)
-        good.append(row)
-    columns = list(zip(*good, strict=True)) if good else [()] * width
-    frame = pl.DataFrame(
-        {LINE: pl.Series(lines, dtype=pl.Int64)}
-        | {name: pl.Series(columns[header.index(name)], dtype=pl.String) for name in required}
-    )
-    return CsvTable(frame, [], row_reasons)
-
-
-def _records(physical: list[str]) -> tuple[list[list[str]], list[int]]:
-    """CSV records and the line each starts on. Fast when no quoted field spans lines (then
-    record i is line i + 1); otherwise the reader is followed line by line."""
-    try:
-        records = list(csv.reader(physical, strict=True))
-    except csv.Error:
-        records = None  # read again line by line to say where
-    if records is not None and len(records) == len(physical):
-        return records, list(range(1, len(records) + 1))
-    reader = csv.reader(physical, strict=True)
-    records, starts = [], []
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader, None)
-        except csv.Error as e:
-            e.line_no = start  # type: ignore[attr-defined]
-            raise
-        if row is None:
-            return records, starts
-        records.append(row)
-        starts.append(start)
-
 
 # ------------------------------------------------------------------------------------ master load
-@dataclass(frozen=True)
-class MasterReason:
+def MasterReason(  # noqa: N802 - reads like the Reason it builds
+    file: str, reason: str, line_no: int | None = None, field: str | None = None, value: str | None = None
+) -> Reason:
     """Why a master set was rejected: which file, line (the header is line 1), field and value."""
-
-    file: str
-    reason: str
-    line_no: int | None = None
-    field: str | None = None
-    value: str | None = None
-
-    def __str__(self) -> str:
-        where = [self.file] + ([f"line {self.line_no}"] if self.line_no is not None else [])
-        where += [self.field] if self.field else []
-        shown = f" = {self.value!r}" if self.value is not None else ""
-        return f"{', '.join(where)}{shown}: {self.reason}"
+    return Reason(reason, line_no, field, value, file=file)
 
 
 class MasterRejected(KonbiniError):
     """The master set has errors; nothing was loaded. `reasons` holds every one of them."""
 
-    def __init__(self, directory: Path, reasons: list[MasterReason]):
+    def __init__(self, directory: Path, reasons: list[Reason]):
         self.directory = directory
         self.reasons = reasons
         super().__init__(
@@ -182,7 +88,7 @@ def master_set_sha256(contents: dict[str, bytes | None]) -> str:
 
 def validate_master(
     directory: Path, contents: dict[str, bytes | None] | None = None
-) -> tuple[dict[str, pl.DataFrame], list[MasterReason]]:
+) -> tuple[dict[str, pl.DataFrame], list[Reason]]:
     """Typed frames of the set and every reason it cannot be loaded (empty when it can).
 
     Only what the files say is judged here; `load_master` adds what the warehouse still needs.
@@ -191,7 +97,7 @@ def validate_master(
     """
     directory = Path(directory)
     contents = read_master_set(directory) if contents is None else contents
-    reasons: list[MasterReason] = []
+    reasons: list[Reason] = []
     raw: dict[str, pl.DataFrame] = {}
     for name, columns in FILES.items():
         content = contents.get(name)
@@ -277,54 +183,7 @@ _TABLE_COLUMNS = {
 }
 
 
-def still_needed_reasons(
-    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]
-) -> list[MasterReason]:
-    """What registered orders and finalized settlements still need from the master data.
-
-    A merchant referenced by orders or settlements and a site referenced by orders cannot
-    disappear, and a site cannot move to another merchant than its orders'. (Fee plans are
-    referenced only through merchants, whose plan must exist in the same set; finalized
-    settlements keep their own figures.)
-    """
-    con.register("konbini_new_merchants", frames["merchants"].select("merchant_id"))
-    con.register("konbini_new_sites", frames["sites"].select("site_id", "merchant_id"))
-    try:
-        rows = con.execute(
-            """
-            with used as (
-                select merchant_id, count(*) as orders, 0 as settlements from orders group by all
-                union all
-                select merchant_id, 0, count(*) from settlement_finalizations group by all
-            )
-            select 'merchants.csv' as file, 'merchant_id' as field, merchant_id as value,
-                   'merchant cannot be removed: ' || sum(orders) || ' order(s) and ' || sum(settlements)
-                   || ' finalized settlement(s) reference it' as reason, null as site_id
-            from used where merchant_id not in (select merchant_id from konbini_new_merchants)
-            group by merchant_id
-            union all
-            select 'sites.csv', 'site_id', site_id,
-                   'site cannot be removed: ' || count(*) || ' order(s) reference it', null
-            from orders where site_id not in (select site_id from konbini_new_sites)
-            group by site_id
-            union all
-            select 'sites.csv', 'merchant_id', s.merchant_id,
-                   'site cannot move to another merchant: ' || count(*) || ' order(s) of merchant '
-                   || o.merchant_id || ' reference it', o.site_id
-            from orders o join konbini_new_sites s on s.site_id = o.site_id and s.merchant_id <> o.merchant_id
-            group by o.site_id, o.merchant_id, s.merchant_id
-            order by 1, 2, 3, 4
-            """
-        ).fetchall()
-    finally:
-        con.unregister("konbini_new_merchants")
-        con.unregister("konbini_new_sites")
-    site_lines = dict(frames["sites"].select("site_id", LINE).iter_rows())
-    return [MasterReason(file, reason, site_lines.get(site_id), fld, value)
-            for file, fld, value, reason, site_id in rows]
-
-
-def _located(file: str, frame: pl.DataFrame, failed: pl.DataFrame) -> list[MasterReason]:
+def _located(file: str, frame: pl.DataFrame, failed: pl.DataFrame) -> list[Reason]:
     if failed.is_empty():
         return []
     values = frame.unpivot(index=["row", LINE], variable_name="field", value_name="value")
@@ -340,14 +199,14 @@ def _shown(field: str, value: str | None) -> str | None:
     return redact_url(value) if field == "notify_url" else value
 
 
-def _notify_url_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
+def _notify_url_reasons(merchants: pl.DataFrame) -> list[Reason]:
     """An https notify_url must be a target notifications may be posted to (tasks.notify.targets)."""
     rows = merchants.filter(pl.col("notify_url").str.starts_with("https://")).select(LINE, "notify_url")
     return [MasterReason("merchants.csv", why, line, "notify_url", redact_url(url))
             for line, url in rows.iter_rows() if (why := notify_url_problem(url)) is not None]
 
 
-def _kana_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
+def _kana_reasons(merchants: pl.DataFrame) -> list[Reason]:
     """name_kana must fit the Zengin character set (full-width input is converted) and 30 characters."""
     reasons = []
     for line, value in merchants.select(LINE, "name_kana").iter_rows():
@@ -365,7 +224,7 @@ def _kana_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
     return reasons
 
 
-def _bank_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
+def _bank_reasons(merchants: pl.DataFrame) -> list[Reason]:
     """The bank and branch must be in the Zengin bank-code data (payouts take their names from it)."""
     reasons = []
     rows = merchants.filter(
@@ -384,7 +243,7 @@ def _bank_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
     return reasons
 
 
-def _duplicate_reasons(file: str, frame: pl.DataFrame, key: str) -> list[MasterReason]:
+def _duplicate_reasons(file: str, frame: pl.DataFrame, key: str) -> list[Reason]:
     repeats = frame.with_columns(pl.col(LINE).first().over(key).alias("first")).filter(
         pl.col(LINE) != pl.col("first")
     )
@@ -392,7 +251,7 @@ def _duplicate_reasons(file: str, frame: pl.DataFrame, key: str) -> list[MasterR
             for line, value, first in repeats.select(LINE, key, "first").iter_rows()]
 
 
-def _unknown_reasons(file, frame, column, other, other_key, reason) -> list[MasterReason]:
+def _unknown_reasons(file, frame, column, other, other_key, reason) -> list[Reason]:
     missing = frame.filter(pl.col("form_ok") & ~pl.col(column).is_in(other[other_key].implode()))
     return [MasterReason(file, reason, line, column, value)
             for line, value in missing.select(LINE, column).iter_rows()]
@@ -416,30 +275,11 @@ def _typed(raw: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     }
 
 
-def _sorted(reasons: list[MasterReason]) -> list[MasterReason]:
+def _sorted(reasons: list[Reason]) -> list[Reason]:
     order = {name: i for i, name in enumerate(FILES)}
     pos = {name: {c: i for i, c in enumerate(cols)} for name, cols in FILES.items()}
 
-    def key(r: MasterReason):
+    def key(r: Reason):
         return (order.get(r.file, 9), r.line_no or 0, pos.get(r.file, {}).get(r.field or "", -1), r.reason)
 
     return sorted(set(reasons), key=key)
-
-
-def current_master(con: duckdb.DuckDBPyConnection) -> tuple[dict | None, dict[str, pl.DataFrame]]:
-    """The current load (load_id, loaded_at, source, sha256) and its merchants (without
-    notify_secret), sites and fee plans, sorted by id; (None, {}) before the first load."""
-    [row] = con.execute(
-        "select load_id, loaded_at, source, sha256 from master_loads order by load_id desc limit 1"
-    ).fetchall() or [None]
-    if row is None:
-        return None, {}
-    load = dict(zip(("load_id", "loaded_at", "source", "sha256"), row, strict=True))
-    frames = {
-        "merchants": con.sql(
-            "select * exclude (notify_secret) from current_merchants order by merchant_id"
-        ).pl(),
-        "sites": con.sql("select * from current_sites order by site_id").pl(),
-        "fee_plans": con.sql("select * from current_fee_plans order by plan_id").pl(),
-    }
-    return load, frames

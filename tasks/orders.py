@@ -1,68 +1,65 @@
-"""The order feed (注文) and merchant cancellations (注文取消): the handlers the pull calls.
+"""The order feed (注文): the inbox handler of ORDERS files (orders-and-master.md).
 
-Both are called by `tasks.ingest` inside its transaction with one inbound file:
-`ingest_orders_file(con, f, as_of, settings)` and `ingest_cancellations_file(con, f, as_of, settings)`.
-A file that is not UTF-8 or lacks a required column is quarantined whole. Otherwise it is accepted
-and each row is judged on its own: the whole file is validated as one Polars frame (Pandera, see
-schemas/orders.py), then joined in DuckDB against the current master load and what is already
-registered; no per-row SQL. Good rows are inserted, every reason for a bad row goes to
-`rejections` (one row per reason) and to a rejection report CSV for the merchant's front end.
+    ingest_orders_file(con, f, as_of, settings) -> FileOutcome
+
+Called by `tasks.ingest` inside its transaction with one inbound file (merchant cancellations:
+tasks/cancellations.py; what both share: tasks/order_files.py). A file that is not UTF-8 or lacks
+a required column is quarantined whole. Otherwise it is accepted and each row is judged on its own:
+the whole file is validated as one Polars frame (Pandera, see schemas/orders.py), then joined in
+DuckDB against the current master load and what is already registered; no per-row SQL. Good rows
+are inserted, every reason for a bad row goes to `rejections` (one row per reason) and to a
+rejection report CSV for the merchant's front end.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from schemas.orders import (
-    CANCEL_COLUMNS,
-    CANCEL_FORM,
     ORDER_COLUMNS,
     ORDER_FORM,
     ORDER_RULES,
-    PERSONAL_COLUMNS,
     failures,
     parse_date,
     parse_int,
     parse_iso_offset,
 )
-from tasks.clock import naive_jst
-from tasks.inbox import FileOutcome, InboundFile, Reason, record_file
-from tasks.master import LINE, read_csv
+from tasks.csv_table import LINE
+from tasks.inbox import FileOutcome, InboundFile
+from tasks.order_files import (
+    REASONS_SCHEMA,
+    ROW,
+    accept_rows,
+    accepted,
+    registered,
+    rejection_rows,
+    sql_reasons,
+    sql_rows,
+)
 
-ROW = "row"  # 0-based index of a data row in the frame
-REPORT_COLUMNS = ("file", "line", "merchant_id", "order_id", "field", "value", "reason")
-_REASONS_SCHEMA = {ROW: pl.Int64, "field": pl.String, "reason": pl.String}
 # Columns compared to tell an identical redelivery from a conflict (everything the row says).
 _CONTENT = ORDER_COLUMNS
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-# ---------------------------------------------------------------------------------------- orders
 def ingest_orders_file(
     con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime, settings
 ) -> FileOutcome:
     """Register the orders of one ORDERS file; see the module docstring."""
-    received_at = naive_jst(as_of)
-    table = read_csv(f.content, ORDER_COLUMNS)
-    if table.frame is None:
-        return _quarantine(con, f, received_at, table.file_reasons, settings)
-    file_id = record_file(con, f, "accepted", received_at)
-    raw = table.frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+    rows = accept_rows(con, f, as_of, settings, ORDER_COLUMNS)
+    if isinstance(rows, FileOutcome):
+        return rows
+    received_at, file_id, raw = rows.received_at, rows.file_id, rows.raw
 
     form = failures(ORDER_FORM, raw)
     typed = _typed_orders(raw, form)
     reasons = pl.concat([form, failures(ORDER_RULES, typed)])
 
-    with _registered(con, "konbini_incoming_orders", typed):
-        identical_rows = _rows(con, _IDENTICAL_SQL)
-        reasons = pl.concat([reasons, _sql_reasons(con, _REGISTERED_SQL), _sql_reasons(con, _MASTER_SQL)])
+    with registered(con, "konbini_incoming_orders", typed):
+        identical_rows = sql_rows(con, _IDENTICAL_SQL)
+        reasons = pl.concat([reasons, sql_reasons(con, _REGISTERED_SQL), sql_reasons(con, _MASTER_SQL)])
     reasons = reasons.filter(~pl.col(ROW).is_in(identical_rows))
 
     # Within the file, rows are taken in line order: the first good row of a key is registered.
@@ -73,7 +70,7 @@ def ingest_orders_file(
         ~pl.col(ROW).is_in(in_file_identical) & ~pl.col(ROW).is_in(in_file_reasons[ROW].implode())
     )
 
-    with _registered(con, "konbini_new_orders", new.with_columns(pl.lit(file_id).alias("file_id"))):
+    with registered(con, "konbini_new_orders", new.with_columns(pl.lit(file_id).alias("file_id"))):
         con.execute(
             f"insert into orders select merchant_id, site_id, order_id, chain, payment_reference, amount,"
             f" tax_mode, tax_amount, ordered_at, due_date, file_id, {LINE}, ? from konbini_new_orders",
@@ -84,9 +81,9 @@ def ingest_orders_file(
             " nullif(customer_email, '') from konbini_new_orders"
         )
 
-    rejected = _rejection_rows(raw, reasons, ORDER_COLUMNS, table.row_reasons)
+    rejected = rejection_rows(raw, reasons, ORDER_COLUMNS, rows.row_reasons)
     counts = {"orders": new.height, "identical": len(identical_rows) + len(in_file_identical)}
-    return _accepted(con, f, file_id, settings, rejected, counts)
+    return accepted(con, f, file_id, settings, rejected, counts)
 
 
 def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:
@@ -189,198 +186,4 @@ def _within_file(candidates: pl.DataFrame) -> tuple[list[int], pl.DataFrame]:
                             f" at line {by_ref[r][LINE]} of this file (references are never reused)"))
         else:
             by_key[k] = by_ref[r] = row
-    return identical, pl.DataFrame(reasons, schema=_REASONS_SCHEMA, orient="row")
-
-
-# ---------------------------------------------------------------------------------- cancellations
-def ingest_cancellations_file(
-    con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime, settings
-) -> FileOutcome:
-    """Decide the merchant cancellations of one ORDER_CANCELS file, once and for all.
-
-    Rejected when the order is unknown, already cancelled (before, or earlier in this file), or
-    already has a 01 or 02 ingested for its chain and reference; stored otherwise.
-    """
-    received_at = naive_jst(as_of)
-    table = read_csv(f.content, CANCEL_COLUMNS)
-    if table.frame is None:
-        return _quarantine(con, f, received_at, table.file_reasons, settings)
-    file_id = record_file(con, f, "accepted", received_at)
-    raw = table.frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
-
-    form = failures(CANCEL_FORM, raw)
-    typed = raw.filter(~pl.col(ROW).is_in(form[ROW].implode())).with_columns(
-        parse_iso_offset("cancelled_at").alias("cancelled_at")
-    )
-    with _registered(con, "konbini_incoming_cancels", typed):
-        decided = _sql_reasons(con, _CANCEL_SQL)
-    good = typed.filter(~pl.col(ROW).is_in(decided[ROW].implode())).sort(ROW)
-    repeat = good.filter(pl.col(ROW) != pl.col(ROW).first().over("merchant_id", "order_id"))
-    first_line = good.group_by("merchant_id", "order_id").agg(pl.col(LINE).first().alias("first_line"))
-    repeats = repeat.join(first_line, on=["merchant_id", "order_id"]).select(
-        ROW,
-        pl.lit("order_id").alias("field"),
-        pl.format("already cancelled at line {} of this file", pl.col("first_line")).alias("reason"),
-    )
-    new = good.filter(~pl.col(ROW).is_in(repeats[ROW].implode()))
-    with _registered(con, "konbini_new_cancels", new):
-        con.execute(
-            f"insert into order_cancellations select merchant_id, order_id, cancelled_at, ?, {LINE}, ?"
-            " from konbini_new_cancels",
-            [file_id, received_at],
-        )
-    rejected = _rejection_rows(raw, pl.concat([form, decided, repeats]), CANCEL_COLUMNS, table.row_reasons)
-    return _accepted(con, f, file_id, settings, rejected, {"cancellations": new.height})
-
-
-def _accepted(con, f: InboundFile, file_id: int, settings, rejected: pl.DataFrame,
-              counts: dict[str, int]) -> FileOutcome:
-    """An accepted file's ending: its rows' rejections stored and reported, and its outcome."""
-    _store_rejections(con, file_id, rejected)
-    if rejected.height:
-        write_rejection_report(settings, f.meta.name, rejected)
-    return FileOutcome(
-        name=f.meta.name,
-        kind=f.meta.kind,
-        state="accepted",
-        file_id=file_id,
-        reasons=_as_reasons(rejected),
-        counts={**counts, "rejected_rows": rejected[LINE].n_unique()},
-    )
-
-
-_CANCEL_SQL = f"""
-with j as (
-    select n.{ROW}, n.merchant_id, n.order_id, o.order_id as o_id, o.chain, o.payment_reference,
-           c.order_id as c_id
-    from konbini_incoming_cancels n
-    left join orders o on o.merchant_id = n.merchant_id and o.order_id = n.order_id
-    left join order_cancellations c on c.merchant_id = n.merchant_id and c.order_id = n.order_id
-), paid as (
-    select distinct j.{ROW} from j
-    join feed_records r on r.chain = j.chain and r.reference = j.payment_reference and r.kind in ('01', '02')
-)
-select {ROW}, 'order_id' as field, 'unknown order: no order ' || merchant_id || ' ' || order_id
-       || ' is registered' as reason
-from j where o_id is null
-union all
-select {ROW}, 'order_id', 'already cancelled' from j where c_id is not null
-union all
-select {ROW}, 'order_id', 'the order already has a payment result (01 or 02): it can no longer be cancelled'
-from j where c_id is null and {ROW} in (select {ROW} from paid)
-"""
-
-
-# ------------------------------------------------------------------------------------- helpers
-class _registered:
-    """A Polars frame visible to DuckDB under `name` for the duration of a with-block."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame):
-        self.con, self.name, self.frame = con, name, frame
-
-    def __enter__(self):
-        self.con.register(self.name, self.frame)
-        return self
-
-    def __exit__(self, *exc):
-        self.con.unregister(self.name)
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[int]:
-    return [r for (r,) in con.execute(sql).fetchall()]
-
-
-def _sql_reasons(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    return con.sql(sql).pl().cast(_REASONS_SCHEMA)  # type: ignore[arg-type]
-
-
-def _quarantine(con, f: InboundFile, received_at: datetime, reasons: list[Reason], settings) -> FileOutcome:
-    """A file that cannot be read as a table is rejected whole, with its reasons."""
-    file_id = record_file(con, f, "quarantined", received_at, reasons)
-    rows = pl.DataFrame(
-        {
-            LINE: [r.line_no for r in reasons], "merchant_id": [None] * len(reasons),
-            "order_id": [None] * len(reasons), "field": [r.field for r in reasons],
-            "value": [r.value for r in reasons], "reason": [r.reason for r in reasons],
-        },
-        schema={LINE: pl.Int64, "merchant_id": pl.String, "order_id": pl.String,
-                "field": pl.String, "value": pl.String, "reason": pl.String},
-    )
-    write_rejection_report(settings, f.meta.name, rows)
-    return FileOutcome(f.meta.name, f.meta.kind, "quarantined", file_id, list(reasons), {"rejected_rows": 0})
-
-
-def _rejection_rows(
-    raw: pl.DataFrame, reasons: pl.DataFrame, columns: tuple[str, ...], row_reasons: list[Reason]
-) -> pl.DataFrame:
-    """One row per reason: line, merchant_id, order_id, field, value (never personal data), reason;
-    sorted by line, then the field's column position, then reason (deterministic)."""
-    public = [c for c in columns if c not in PERSONAL_COLUMNS]
-    rejected_rows = raw.filter(pl.col(ROW).is_in(reasons[ROW].implode()))
-    values = rejected_rows.unpivot(index=ROW, on=public, variable_name="field", value_name="value")
-    order = pl.DataFrame({"field": list(columns), "field_pos": list(range(len(columns)))})
-    rows = (
-        reasons.unique()
-        .join(values, on=[ROW, "field"], how="left")
-        .join(rejected_rows.select(ROW, LINE, "merchant_id", "order_id"), on=ROW, how="left")
-        .drop(ROW)
-    )
-    unsplit = pl.DataFrame(
-        {LINE: [r.line_no for r in row_reasons], "field": [None] * len(row_reasons),
-         "reason": [r.reason for r in row_reasons]},
-        schema={LINE: pl.Int64, "field": pl.String, "reason": pl.String},
-    )
-    return (
-        pl.concat([rows, unsplit], how="diagonal")
-        .join(order, on="field", how="left")
-        .sort([LINE, "field_pos", "reason"], nulls_last=False)
-        .select(LINE, "merchant_id", "order_id", "field", "value", "reason")
-    )
-
-
-def _store_rejections(con: duckdb.DuckDBPyConnection, file_id: int, rejected: pl.DataFrame) -> None:
-    if rejected.height:
-        with _registered(con, "konbini_rejected", rejected):
-            con.execute(
-                f"insert into rejections select ?, {LINE}, field, value, reason from konbini_rejected",
-                [file_id],
-            )
-
-
-def _as_reasons(rejected: pl.DataFrame) -> list[Reason]:
-    return [Reason(r["reason"], r[LINE], r["field"], r["value"]) for r in rejected.iter_rows(named=True)]
-
-
-def rejection_report_path(settings, file_name: str) -> Path:
-    return Path(settings.out_dir) / "rejections" / f"{file_name}.rejections.csv"
-
-
-def rejection_report_bytes(file_name: str, rejected: pl.DataFrame) -> bytes:
-    """The order rejection report: UTF-8, header, CRLF, one line per reason, no personal data.
-
-    Text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet does not run them.
-    """
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(REPORT_COLUMNS)
-    for r in rejected.iter_rows(named=True):
-        w.writerow([_cell(file_name), "" if r[LINE] is None else r[LINE], *(
-            _cell(r[c]) for c in ("merchant_id", "order_id", "field", "value", "reason"))])
-    return buf.getvalue().encode("utf-8")
-
-
-def write_rejection_report(settings, file_name: str, rejected: pl.DataFrame) -> Path:
-    """Write the report beside the others (atomically: a reader never sees half a file)."""
-    path = rejection_report_path(settings, file_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(rejection_report_bytes(file_name, rejected))
-    os.replace(tmp, path)
-    return path
-
-
-def _cell(value: str | None) -> str:
-    if value is None:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
+    return identical, pl.DataFrame(reasons, schema=REASONS_SCHEMA, orient="row")

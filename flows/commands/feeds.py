@@ -12,7 +12,6 @@ from rich.table import Table
 
 from flows.commands.options import as_of_option as _as_of
 from tasks.errors import KonbiniError
-from tasks.inbox import Reason
 
 out = Console()
 STATES = ("accepted", "quarantined")
@@ -33,7 +32,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pull everything waiting in the inbox now: orders, cancellations and the chains' files.
 
-        Exit code 1 when a file was quarantined or a name was rejected, 2 on an error.
+        Exit code 1 when a file needs attention (quarantined, rejected unread, unreadable or not
+        moved aside), 2 on an error.
         """
         from tasks.ingest import pull
         from tasks.settings import get_settings
@@ -52,9 +52,11 @@ def register(app: typer.Typer) -> None:
             table.add_column(c, overflow="fold")
         for o in outcomes:
             counts = ", ".join(f"{k} {v}" for k, v in o.counts.items())
-            table.add_row(o.name, o.kind, o.state, counts, _reasons(o.reasons[:20]))
+            state = o.state + (" (not moved aside)" if o.not_moved else "")
+            reasons = _reasons(o.reasons[:20]) + (f"\n{o.not_moved}" if o.not_moved else "")
+            table.add_row(o.name, o.kind, state, counts, reasons.strip())
         out.print(table)
-        if any(o.state in ("quarantined", "rejected_name") for o in outcomes):
+        if any(o.needs_attention for o in outcomes):
             raise typer.Exit(1)
 
     @app.command("files")
@@ -68,41 +70,27 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(help="Most recent files shown.")] = 50,
     ) -> None:
         """List the files taken from the inbox, newest first, with their state and every reason."""
+        from tasks.inbox import recorded_files
         from tasks.warehouse import open_warehouse
 
         if state is not None and state not in STATES:
             raise KonbiniError(f"--state {state!r} is not one of {', '.join(STATES)}")
         with open_warehouse().read() as con:
-            rows = con.execute(
-                """select f.file_id, f.folder || '/' || f.name, f.kind, f.sequence_no, f.created_at,
-                          f.received_at, f.state,
-                          (select count(*) from feed_records r where r.file_id = f.file_id) as records
-                   from inbound_files f
-                   where ($state is null or f.state = $state) and ($kind is null or f.kind = $kind)
-                   order by f.file_id desc limit $limit""",
-                {"state": state, "kind": kind, "limit": limit},
-            ).fetchall()
-            reasons: dict[int, list[Reason]] = {}
-            for fid, line_no, field, value, reason in con.execute(
-                "select file_id, line_no, field, value, reason from rejections"
-                " where file_id in (select unnest($ids)) order by file_id, line_no nulls first",
-                {"ids": [r[0] for r in rows]},
-            ).fetchall():
-                reasons.setdefault(fid, []).append(Reason(reason, line_no, field, value))
+            rows = recorded_files(con, state, kind, limit)
         table = Table(title=f"{len(rows)} file(s)" + (f" {state}" if state else ""))
         for c in ("id", "file", "kind", "seq", "created", "received", "state", "records", "reasons"):
             table.add_column(c, overflow="fold")
-        for fid, name, k, seq, created, received, st, records in rows:
+        for r in rows:
             table.add_row(
-                str(fid),
-                name,
-                k,
-                f"{seq:06d}",
-                f"{created:%Y-%m-%d %H:%M:%S}",
-                f"{received:%Y-%m-%d %H:%M}",
-                st,
-                str(records),
-                _reasons(reasons.get(fid, [])),
+                str(r.file_id),
+                r.path,
+                r.kind,
+                f"{r.sequence_no:06d}",
+                f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+                f"{r.received_at:%Y-%m-%d %H:%M}",
+                r.state,
+                str(r.records),
+                _reasons(r.reasons),
             )
         out.print(table)
 
@@ -112,13 +100,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Last accepted sequence number per file sequence, and every open gap."""
         from tasks.feeds import sequence_gaps
+        from tasks.feeds.sequences import last_accepted
         from tasks.warehouse import open_warehouse
 
         when = _as_of(as_of)
         with open_warehouse().read() as con:
-            seqs = con.execute(
-                "select kind, last_sequence_no, accepted_files from feed_sequences order by kind"
-            ).fetchall()
+            seqs = last_accepted(con)
             gaps = sequence_gaps(con, when)
         table = Table(title="file sequences")
         for c in ("sequence", "last accepted", "accepted files"):

@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
     @group.command("show")
     def show_cmd() -> None:
         """Show the current merchants, sites and fee plans (no notification secrets)."""
-        from tasks.master import current_master
+        from tasks.master_store import current_master
         from tasks.warehouse import open_warehouse
 
         with open_warehouse().read() as con:

@@ -12,24 +12,17 @@ payment ids are md5 of the identity, computed in SQL (docs/architecture.md).
 from __future__ import annotations
 
 from datetime import datetime
-from types import ModuleType
 
 import duckdb
 import polars as pl
 
 from tasks.clock import naive_jst
-from tasks.feeds import cvs, famima, sej
 from tasks.feeds.checks import IDENTITY
 from tasks.feeds.plausibility import created_after_arrival_reasons
 from tasks.feeds.reader import limited
 from tasks.feeds.sequences import taken_reasons
 from tasks.inbox import FileOutcome, InboundFile, Reason, record_file
 from tasks.settings import Settings
-
-# inbox kind -> feed module (layout, parse); a fourth feed is one more module and one more line
-FEEDS: dict[str, ModuleType] = {
-    "SEJ_01": sej, "SEJ_02": sej, "FM_S": famima, "FM_K": famima, "CVS": cvs,
-}
 
 _PAYMENT_KEY = (
     "chain, reference, strftime(paid_date, '%Y-%m-%d'), paid_time, store_code, amount::varchar"
@@ -95,7 +88,9 @@ def ingest_feed_file(
     con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime, settings: Settings
 ) -> FileOutcome:
     """Check, record and merge one SEJ, FM or CVS file, in the caller's transaction."""
-    parsed = FEEDS[f.meta.kind].parse(f, settings)
+    from tasks.inbox_kinds import BY_KIND  # here: the registry of inbox kinds names this handler
+
+    parsed = BY_KIND[f.meta.kind].parser.parse(f, settings)
     received_at = naive_jst(as_of)
     reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at) + taken_reasons(con, f)
     events = parsed.events

@@ -3,6 +3,7 @@
 Only accepted files count; a corrected file delivered again keeps its number; the first is 000001.
 
     sequence_gaps(con, as_of) -> pl.DataFrame   # kind, sequence_no, first_seen_higher_at, alert_from
+    last_accepted(con) -> list[tuple[str, int, int]]   # kind, last accepted number, accepted files
     taken_reasons(con, f) -> list[Reason]       # another accepted file already has f's number
 """
 
@@ -15,8 +16,6 @@ import polars as pl
 
 from tasks.clock import naive_jst
 from tasks.inbox import InboundFile, Reason
-
-FEED_KINDS = ("SEJ_01", "SEJ_02", "FM_S", "FM_K", "CVS")
 
 
 def sequence_gaps(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:
@@ -31,6 +30,13 @@ def sequence_gaps(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFra
         " from feed_sequence_gaps_as_of(?::timestamp) order by kind, sequence_no",
         params=[naive_jst(as_of)],
     ).pl()
+
+
+def last_accepted(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
+    """Per sequence: the last accepted number and how many numbers were accepted."""
+    return con.execute(
+        "select kind, last_sequence_no, accepted_files from feed_sequences order by kind"
+    ).fetchall()
 
 
 def taken_reasons(con: duckdb.DuckDBPyConnection, f: InboundFile) -> list[Reason]:

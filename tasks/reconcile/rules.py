@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from tasks.bank_calendar import add_business_days
+from tasks.inbox_kinds import SEQUENCED
 
 RELEASE, REFUND, DISMISS = "release", "refund", "dismiss"
 ACTIONS = (RELEASE, REFUND, DISMISS)
@@ -149,7 +150,7 @@ MATCHING: tuple[tuple[str, str], ...] = (
     ("PAID_AFTER_CANCEL", "o.cancellation_at is not null"),
 )
 MATCHING_FALLBACK = "DUPLICATE_PAYMENT"
-SEQUENCE_KINDS = ("SEJ_01", "SEJ_02", "FM_S", "FM_K", "CVS")
+SEQUENCE_KINDS = SEQUENCED  # the inbox kinds with file sequence numbers (tasks/inbox_kinds.py)
 GAP_GRACE_HOURS = 1
 PRELIM_CONFIRM_BANK_DAYS = 10
 

@@ -1,9 +1,12 @@
-"""Reachability of the inboxes, kept in the warehouse (table source_attempts) so that the 2-hour
-"unreachable" alert survives restarts.
+"""Reachability of the inboxes and of their entries, kept in the warehouse (tables source_attempts
+and inbox_entry_failures) so that the 2-hour alerts survive restarts.
 
     record_attempt(con, source: str, as_of: datetime, ok: bool, error: str | None = None) -> None
     unreachable(con, as_of) -> pl.DataFrame
         # source, unreachable_since, last_success_at, last_error, alert (True from 2 hours unreachable)
+    record_entry_failure(con, source, folder, name, as_of, action, error) -> None
+    stuck_entries(con, as_of) -> pl.DataFrame
+        # source, folder, name, failing_since, action, last_error, alert (True from 2 hours failing)
 """
 
 from __future__ import annotations
@@ -39,5 +42,25 @@ def unreachable(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame
         from seen s join last_ok l using (source)
         where not s.ok and (l.last_success_at is null or s.attempted_at > l.last_success_at)
         group by s.source order by s.source""",
+        params={"t": t, "alert": ALERT_AFTER},
+    ).pl()
+
+
+def record_entry_failure(
+    con: duckdb.DuckDBPyConnection, source: str, folder: str, name: str, as_of: datetime,
+    action: str, error: str,
+) -> None:
+    con.execute(
+        "insert into inbox_entry_failures values (?, ?, ?, ?, ?, ?)",
+        [source, folder, name, naive_jst(as_of), action, error],
+    )
+
+
+def stuck_entries(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:
+    """Entries that failed in the latest pull of their source (up to `as_of`), and since when."""
+    t = naive_jst(as_of)
+    return con.sql(
+        """select *, $t - failing_since >= $alert as alert
+        from inbox_stuck_entries_as_of($t::timestamp) order by source, folder, name""",
         params={"t": t, "alert": ALERT_AFTER},
     ).pl()

@@ -9,8 +9,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tasks.feeds import cvs, famima, sej
-from tasks.feeds.merge import FEEDS
 from tasks.inbox import InboundFile
+from tasks.inbox_kinds import BY_KIND
 from tasks.settings import Settings
 from tests.feeds.conftest import sample_files
 
@@ -118,7 +118,7 @@ def corrupted(draw):
 @given(corrupted())
 def test_corrupted_files_are_rejected_with_reasons_or_read_exactly(case):
     f, how = case
-    parsed = FEEDS[f.meta.kind].parse(f, SETTINGS)
+    parsed = BY_KIND[f.meta.kind].parser.parse(f, SETTINGS)
     if parsed.reasons:
         assert all(r.reason for r in parsed.reasons)
         return
@@ -131,7 +131,7 @@ def test_corrupted_files_are_rejected_with_reasons_or_read_exactly(case):
 
 def test_unchanged_files_pass_the_oracles():
     for f in FILES:
-        parsed = FEEDS[f.meta.kind].parse(f, SETTINGS)
+        parsed = BY_KIND[f.meta.kind].parser.parse(f, SETTINGS)
         assert parsed.ok
         if f.meta.kind == "CVS":
             assert _cvs_events(parsed.events) == _cvs_oracle(f.content)

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from datetime import timedelta
 
 import duckdb
 
@@ -21,11 +22,16 @@ def test_pull_feeds_flow_ingests_publishes_and_reports(
     for folder in ("sej", "famima", "cvs"):
         for p in (SAMPLES / "bad" / folder).iterdir():
             shutil.copy(p, sample_inbox / folder / p.name)
-    rows = pull_feeds(as_of=AS_OF)
+    (inbox_root := sample_inbox).joinpath("cvs", "CVS_20261110_bad.csv").write_bytes(b"x")
+    state = pull_feeds(as_of=AS_OF, return_state=True)
+    assert state.is_completed() and state.name == "Completed with quarantines", state
+    assert "4 file(s) need attention (3 quarantined)" in state.message
+    rows = state.result()
     table = {(r["what"], r["item"]): r["count"] for r in rows}
     assert table == {
         ("files", "accepted"): 7,
         ("files", "quarantined"): 3,
+        ("files", "rejected_name"): 1,
         ("orders", "registered"): 11,
         ("events", "SEJ 01"): 4,
         ("events", "SEJ 02"): 3,
@@ -38,7 +44,14 @@ def test_pull_feeds_flow_ingests_publishes_and_reports(
     artifact = Artifact.get("pull-feeds")
     assert artifact is not None and artifact.type == "table"
     data = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
-    assert {"what": "files", "item": "quarantined", "count": 3} in data
+    assert {"what": "files", "item": "quarantined", "count": 3, "reasons": ""} in data
+    named = {r["item"]: r for r in data if r["reasons"]}  # every file needing attention, with its reasons
+    bad = sorted(f"{folder}/{p.name}" for folder in ("sej", "famima", "cvs")
+                 for p in (SAMPLES / "bad" / folder).iterdir())
+    assert sorted(named) == sorted([*bad, "cvs/CVS_20261110_bad.csv"])
+    assert all(named[name]["what"] == "quarantined" and named[name]["count"] >= 1 for name in bad)
+    assert "does not match the spec" in named["cvs/CVS_20261110_bad.csv"]["reasons"]
+    (inbox_root / "cvs" / "CVS_20261110_bad.csv").unlink()
     ro = duckdb.connect(str(settings.analytics_path), read_only=True)
     try:
         assert ro.execute("select count(*) from payment_events").fetchone() == (20,)
@@ -46,4 +59,19 @@ def test_pull_feeds_flow_ingests_publishes_and_reports(
     finally:
         ro.close()
     # an unreachable inbox only warns before 2 hours: the run completes with nothing pulled
-    assert pull_feeds(as_of=AS_OF, inbox=str(settings.data_dir / "nowhere"), retry_delays=[]) == []
+    nowhere = str(settings.data_dir / "nowhere")
+    state = pull_feeds(as_of=AS_OF, inbox=nowhere, retry_delays=[], return_state=True)
+    assert state.name == "Completed" and state.result() == []
+
+
+def test_an_entry_stuck_for_two_hours_fails_the_run(prefect_harness, settings, data_dir):
+    from flows.ingest import pull_feeds
+
+    inbox = data_dir / "inbox"
+    shutil.copytree(SAMPLES / "inbox" / "cvs", inbox / "cvs")
+    (inbox / "cvs" / "processed").write_bytes(b"")  # files are taken in but cannot be moved aside
+    first = pull_feeds(as_of=AS_OF, retry_delays=[], return_state=True)
+    assert first.name == "Completed with rejections", first
+    once = pull_feeds.with_options(retries=0)  # the deployed flow tries twice more, a minute apart
+    later = once(as_of=AS_OF + timedelta(hours=2), retry_delays=[], return_state=True)
+    assert later.is_failed() and "2 hours or more" in later.message, later

@@ -2,6 +2,7 @@
 
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,148 @@ def test_the_default_inbox_folder_is_created_on_first_pull(warehouse, settings, 
     assert not (data_dir / "inbox").exists()
     assert pull(warehouse, AS_OF, settings, retry_delays=()) == []
     assert (data_dir / "inbox").is_dir()
+
+
+def _no_orders_inbox(data_dir):
+    inbox = data_dir / "inbox"
+    shutil.copytree(SAMPLES / "inbox", inbox, ignore=shutil.ignore_patterns("orders"))
+    return inbox
+
+
+def test_a_file_that_cannot_be_moved_aside_is_recorded_and_the_pull_goes_on(warehouse, settings, data_dir):
+    inbox = _no_orders_inbox(data_dir)
+    (inbox / "sej" / "processed").write_bytes(b"not a folder")  # every move in sej/ fails
+    outcomes = pull(warehouse, AS_OF, settings, retry_delays=())
+    by_name = {o.name: o for o in outcomes}
+    assert sorted(o.state for o in outcomes) == ["accepted"] * 6 + ["rejected_name"]
+    assert by_name["processed"].state == "rejected_name"
+    sej = [o for o in outcomes if o.kind.startswith("SEJ")]
+    assert len(sej) == 2 and all("left in the inbox" in o.not_moved for o in sej)
+    assert all(o.not_moved is None for o in outcomes if o.kind in ("FM_S", "FM_K", "CVS"))
+    assert sorted(p.name for p in (inbox / "cvs").iterdir()) == ["processed"]
+    with warehouse.read() as con:
+        assert con.execute("select count(*) from payment_events").fetchone() == (20,)
+        assert con.execute("select unreachable_since from source_status").fetchall() == [(None,)]
+
+    # still stuck an hour later: duplicates, not moved, no alert yet; from 2 hours on, an alert
+    later = pull(warehouse, AS_OF + timedelta(hours=1), settings, retry_delays=())
+    assert sorted((o.state, o.alert) for o in later if o.not_moved) == [("duplicate", False)] * 2
+    late = pull(warehouse, AS_OF + timedelta(hours=2), settings, retry_delays=())
+    assert sorted((o.state, o.alert) for o in late if o.not_moved) == [("duplicate", True)] * 2
+    with warehouse.read() as con:
+        stuck = con.execute("select folder, action, failing_since from inbox_stuck_entries").fetchall()
+    assert stuck == [("sej", "move", AS_OF.replace(tzinfo=None))] * 2
+
+    (inbox / "sej" / "processed").unlink()  # fixed: the next pull moves them and the alert clears
+    fixed = pull(warehouse, AS_OF + timedelta(hours=3), settings, retry_delays=())
+    assert [(o.state, o.not_moved, o.alert) for o in fixed] == [("duplicate", None, False)] * 2
+    with warehouse.read() as con:
+        assert con.execute("select count(*) from inbox_stuck_entries").fetchone() == (0,)
+
+
+def test_a_file_removed_after_listing_is_reported_not_skipped(warehouse, settings, data_dir):
+    from tasks.sources import Source
+
+    inbox = _no_orders_inbox(data_dir)
+    source = Source(str(inbox))
+    listing = source.list()
+    gone = listing.files[0]
+    (inbox / gone.folder / gone.name).unlink()
+
+    class Listed(Source):  # the same inbox, as it was listed an instant before the file went
+        def list(self):
+            return listing
+
+    outcomes = pull(warehouse, AS_OF, settings, Listed(str(inbox)), retry_delays=())
+    assert [(o.name, o.state) for o in outcomes if o.state != "accepted"] == [(gone.name, "vanished")]
+    assert "disappeared" in str(outcomes[0].reasons[0]) and not outcomes[0].needs_attention
+    assert len(outcomes) == 6
+    with warehouse.read() as con:  # nothing to fix: not an entry failure
+        assert con.execute("select count(*) from inbox_entry_failures").fetchone() == (0,)
+
+
+def test_links_directories_fifos_and_wide_digits_are_rejected_unread(warehouse, settings, data_dir, tmp_path):
+    import os
+
+    inbox = data_dir / "inbox"
+    sej = inbox / "sej"
+    sej.mkdir(parents=True)
+    good = SAMPLES / "inbox" / "sej"
+    first, second = sorted(p.name for p in good.iterdir())
+    shutil.copy(good / first, sej / first)  # a real file next to the strange ones
+    (sej / second).symlink_to(sej / first)  # a link inside the inbox, with a spec name
+    outside = tmp_path / "outside.dat"
+    outside.write_bytes((good / second).read_bytes())
+    (sej / "SEJ_01_20261104220000_000009.dat").symlink_to(outside)
+    (sej / "SEJ_01_20261104230000_000010.dat").symlink_to(tmp_path / "nothing")  # dangling
+    (sej / "SEJ_02_20261105060000_000009.dat").mkdir()
+    os.mkfifo(sej / "SEJ_02_20261105070000_000010.dat")  # reading it would block the pull for ever
+    (sej / "SEJ_01_２０261104210000_000011.dat").write_bytes((good / first).read_bytes())
+    other = tmp_path / "elsewhere"
+    shutil.copytree(SAMPLES / "inbox" / "famima", other)
+    (inbox / "famima").symlink_to(other, target_is_directory=True)  # a linked folder is not followed
+    (inbox / "notes.txt").write_text("x")
+
+    outcomes = pull(warehouse, AS_OF, settings, retry_delays=())
+    got = sorted((o.kind, o.name, o.state) for o in outcomes)
+    assert got == sorted([
+        ("SEJ_01", first, "accepted"),
+        ("sej", second, "rejected_entry"),
+        ("sej", "SEJ_01_20261104220000_000009.dat", "rejected_entry"),
+        ("sej", "SEJ_01_20261104230000_000010.dat", "rejected_entry"),
+        ("sej", "SEJ_02_20261105060000_000009.dat", "rejected_entry"),
+        ("sej", "SEJ_02_20261105070000_000010.dat", "rejected_entry"),
+        ("sej", "SEJ_01_２０261104210000_000011.dat", "rejected_name"),
+        ("", "famima", "rejected_entry"),
+        ("", "notes.txt", "rejected_name"),
+    ]), got
+    reasons = {o.name: str(o.reasons[0]) for o in outcomes if o.state != "accepted"}
+    assert "symbolic link" in reasons[second] and "symbolic link" in reasons["famima"]
+    assert "directory" in reasons["SEJ_02_20261105060000_000009.dat"]
+    assert "FIFO" in reasons["SEJ_02_20261105070000_000010.dat"]
+    with warehouse.read() as con:
+        assert con.execute("select name from inbound_files").fetchall() == [(first,)]
+    assert outside.exists() and sorted(p.name for p in other.iterdir()) == sorted(
+        p.name for p in (SAMPLES / "inbox" / "famima").iterdir())
+
+
+SETPRIV = shutil.which("setpriv")
+
+
+@pytest.mark.skipif(SETPRIV is None, reason="setpriv (util-linux) runs the pull as a service user")
+def test_an_unreadable_file_for_the_service_user_is_recorded_and_the_rest_ingested(tmp_path):
+    """`konbini ingest` run as `nobody` (root reads every file) over an inbox with a chmod 000 file."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from tasks.warehouse import Warehouse
+
+    repo = Path(__file__).resolve().parents[2]
+    base = Path(tempfile.mkdtemp(prefix="konbini-service-user-"))
+    try:
+        data = base / "data"
+        shutil.copytree(SAMPLES / "inbox", data / "inbox", ignore=shutil.ignore_patterns("orders"))
+        for d in [base, data, *(p for p in data.rglob("*") if p.is_dir())]:
+            d.chmod(0o777)
+        locked = sorted((data / "inbox" / "cvs").iterdir())[0]
+        locked.chmod(0o000)
+        env = {"PATH": os.environ["PATH"], "HOME": str(base), "PYTHONPATH": str(repo),
+               "KONBINI_DATA_DIR": str(data), "PREFECT_HOME": str(base / "prefect")}
+        run = subprocess.run(
+            [SETPRIV, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+             str(Path(sys.executable).parent / "konbini"), "ingest", "--as-of", "2026-11-20T00:00:00+09:00"],
+            env=env, cwd=base, capture_output=True, text=True, timeout=300,
+        )
+        assert run.returncode == 1, run.stderr  # a file needs attention; no traceback
+        assert "Traceback" not in run.stderr and "unreadable" in run.stdout, run.stdout
+        with Warehouse(data / "warehouse.duckdb").read() as con:
+            accepted = con.execute("select count(*) from inbound_files where state = 'accepted'").fetchone()
+            failed = con.execute("select folder, name, action, error from inbox_entry_failures").fetchall()
+        assert accepted == (5,)
+        assert [(f, n, a) for f, n, a, _ in failed] == [("cvs", locked.name, "read")]
+        assert "PermissionError" in failed[0][3]
+        assert locked.exists()
+    finally:
+        shutil.rmtree(base)

@@ -6,12 +6,12 @@ import pytest
 
 from tasks.feeds import cvs, famima, gs1, sej
 from tasks.feeds.layout import format_record
-from tasks.feeds.merge import FEEDS
+from tasks.inbox_kinds import BY_KIND
 from tests.feeds.conftest import inbound, sample, sample_files, seven_record
 
 
 def parse(f, settings):
-    return FEEDS[f.meta.kind].parse(f, settings)
+    return BY_KIND[f.meta.kind].parser.parse(f, settings)
 
 
 def test_every_sample_file_parses_with_its_counts(settings):

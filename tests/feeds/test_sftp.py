@@ -108,3 +108,54 @@ def test_sftp_server_down_is_retried_then_reported(warehouse, settings, sftp_ser
     assert not e.value.alert and "127.0.0.1" in str(e.value)
     with warehouse.read() as con:
         assert con.execute("select ok from source_attempts").fetchall() == [(False,)]
+
+
+def _session_children(proc) -> list[int]:
+    """The sshd processes serving open connections: children of the listener we started."""
+    path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_a_connection_dropped_mid_pull_is_reopened_or_reported(warehouse, settings, sftp_server):
+    import os
+    import signal
+
+    from tasks.sources import SourceError
+
+    url, options, root, proc = sftp_server
+    shutil.copytree(SAMPLES / "inbox", root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("orders"))
+    source = Source(f"{url}{root}", {**options, "timeout": 5})
+    first, second, *_ = source.list().files
+    sessions = _session_children(proc)
+    assert sessions
+    for pid in sessions:  # the connection drops after the listing, before the first read
+        os.kill(pid, signal.SIGKILL)
+    assert source.fetch(first) == (root / first.folder / first.name).read_bytes()  # reopened
+    sessions = _session_children(proc)
+    proc.terminate()  # now the server goes away for good, with the connection it serves
+    proc.wait(timeout=10)
+    for pid in sessions:
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(SourceError, match="does not answer|cannot connect"):
+        source.fetch(second)
+
+
+def test_over_sftp_links_are_rejected_and_a_stuck_move_does_not_stop_the_pull(
+    warehouse, settings, sftp_server
+):
+    url, options, root, _ = sftp_server
+    shutil.copytree(SAMPLES / "inbox", root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("orders"))
+    (root / "famima" / "processed").write_bytes(b"")  # famima files cannot be moved aside
+    name = sorted(p.name for p in (root / "sej").iterdir())[0]
+    (root / "sej" / name).rename(root.parent / name)
+    (root / "sej" / name).symlink_to(root.parent / name)  # a link with a spec name, to a real file
+    outcomes = pull(warehouse, AS_OF, settings, Source(f"{url}{root}", options), retry_delays=())
+    got = sorted((o.name, o.state, o.not_moved is not None) for o in outcomes)
+    fm = sorted(p.name for p in (SAMPLES / "inbox" / "famima").iterdir())
+    assert [g for g in got if g[1] != "accepted"] == sorted([
+        (name, "rejected_entry", False), ("processed", "rejected_name", False)])
+    assert [g[0] for g in got if g[2]] == fm
+    assert len([g for g in got if g[1] == "accepted"]) == 5
+    with warehouse.read() as con:
+        failures = con.execute("select folder, action from inbox_entry_failures").fetchall()
+    assert failures == [("famima", "move")] * 2

@@ -10,7 +10,8 @@ import pytest
 
 from tasks.clock import JST
 from tasks.inbox import InboundFile, parse_name
-from tasks.master import MasterRejected, current_master, load_master, validate_master
+from tasks.master import MasterRejected, load_master, validate_master
+from tasks.master_store import current_master
 from tasks.orders import ingest_orders_file
 from tasks.warehouse import transaction
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tasks.cancellations import ingest_cancellations_file
 from tasks.clock import JST
 from tasks.inbox import InboundFile, parse_name
-from tasks.orders import ingest_cancellations_file, ingest_orders_file, rejection_report_path
+from tasks.order_files import rejection_report_path
+from tasks.orders import ingest_orders_file
 
 from .conftest import cancels_file, order_line, orders_file
 

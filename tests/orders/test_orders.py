@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from tasks.inbox import InboundFile, parse_name
-from tasks.orders import ingest_orders_file, rejection_report_path
+from tasks.order_files import rejection_report_path
+from tasks.orders import ingest_orders_file
 
 from .conftest import BAD_ORDERS, HEADER, SAMPLE_ORDERS, order_line, orders_file
 
