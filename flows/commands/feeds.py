@@ -68,10 +68,13 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(help="Most recent files shown.")] = 50,
     ) -> None:
         """List the files taken from the inbox, newest first, with their state and every reason."""
+        from tasks.lookups import require_file_kind
         from tasks.warehouse import open_warehouse
 
         if state is not None and state not in STATES:
             raise KonbiniError(f"--state {state!r} is not one of {', '.join(STATES)}")
+        if kind is not None:
+            require_file_kind(kind, "--kind")
         with open_warehouse().read() as con:
             rows = con.execute(
                 """select f.file_id, f.folder || '/' || f.name, f.kind, f.sequence_no, f.created_at,

@@ -122,7 +122,8 @@ def list_exceptions(
 
 
 def show_exception(con: duckdb.DuckDBPyConnection, exception_id: str) -> dict:
-    """Everything about one exception: its row, its rule and its payment (no personal data)."""
+    """Everything about one exception: its row, its rule, its payment and its order (amount, due date,
+    status; no personal data)."""
     rel = con.execute("select * from v_exceptions where id = ?", [exception_id])
     cols = [d[0] for d in rel.description]
     row = rel.fetchone()
@@ -141,4 +142,10 @@ def show_exception(con: duckdb.DuckDBPyConnection, exception_id: str) -> dict:
     prow = pay.fetchone()
     if prow is not None:
         info.update({f"payment.{c}": v for c, v in zip(pcols, prow, strict=True)})
+    order = con.execute(
+        "select order_id, amount, due_date, status from v_order_status"
+        " where merchant_id = ? and order_id = ?", [info["merchant_id"], info["order_id"]])
+    ocols = [d[0] for d in order.description]
+    for orow in order.fetchall():  # one at most
+        info.update({f"order.{c}": v for c, v in zip(ocols, orow, strict=True)})
     return info
