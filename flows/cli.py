@@ -44,7 +44,7 @@ def fail(message: str, code: int) -> None:
 
 def main() -> None:
     try:
-        code = app(standalone_mode=False)
+        code = app(prog_name="konbini", standalone_mode=False)
     except KonbiniError as e:
         fail(str(e), USAGE)
     except NoArgsIsHelpError as e:  # `konbini exceptions` alone: its help, as click does

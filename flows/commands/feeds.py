@@ -12,7 +12,6 @@ from rich.table import Table
 
 from flows.commands.options import as_of_option as _as_of
 from tasks.errors import KonbiniError
-from tasks.inbox import Reason
 
 out = Console()
 STATES = ("accepted", "quarantined")
@@ -68,6 +67,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(help="Most recent files shown.")] = 50,
     ) -> None:
         """List the files taken from the inbox, newest first, with their state and every reason."""
+        from tasks.inbox import Reason  # DuckDB: not for `konbini --help` (docs/benchmarks.md, CLI)
         from tasks.lookups import require_file_kind
         from tasks.warehouse import open_warehouse
 

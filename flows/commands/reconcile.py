@@ -60,12 +60,12 @@ def register(app: typer.Typer) -> None:
         with open_warehouse().read() as con:
             if merchant is not None:
                 require_merchant(con, merchant, "--merchant")
-            df = list_exceptions(con, state, code, merchant)
-        table = Table(title=f"exceptions ({df.height})")
+            rows = list_exceptions(con, state, code, merchant)
+        table = Table(title=f"exceptions ({len(rows)})")
         for c in ("id", "code", "state", "merchant", "order", "chain", "reference", "amount", "sequence",
                   "raised at", "cleared at", "resolution"):
             table.add_column(c, no_wrap=c in ("id", "code", "merchant", "order", "reference", "sequence"))
-        for r in df.iter_rows(named=True):
+        for r in rows:
             sequence = f"{r['sequence_kind']} {r['sequence_no']:06d}" if r["sequence_kind"] else ""
             table.add_row(r["id"], r["code"], r["state"], cell(r["merchant_id"]), cell(r["order_id"]),
                           cell(r["chain"]), cell(r["payment_reference"]), cell(r["amount"]), sequence,

@@ -56,10 +56,10 @@ def register(app: typer.Typer) -> None:
         PREFECT_API_URL Prefect starts a temporary server that dies with this process: for
         operations start `prefect server start` first (docs/operations.md).
         """
-        from flows import serve
-
         if work_pool and not register_only:
             raise KonbiniError("--work-pool needs --register-only (served deployments use no pool)")
+        from flows import serve
+
         _check_api()
         if register_only:
             out.print(f"registered {len(serve.register(work_pool))} deployments")

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import polars as pl
 
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
@@ -101,8 +100,9 @@ def list_exceptions(
     state: str | None = None,
     code: str | None = None,
     merchant: str | None = None,
-) -> pl.DataFrame:
-    """Exceptions of the last reconciliation (v_exceptions), filtered, oldest first."""
+) -> list[dict]:
+    """Exceptions of the last reconciliation (v_exceptions), filtered, oldest first: rows for
+    operators (plain rows, not a frame: `konbini exceptions list` must not pay for Polars)."""
     if code and code not in BY_CODE:
         raise KonbiniError(f"--code {code!r}: unknown exception code; one of {', '.join(BY_CODE)}")
     if state and state not in ("open", "cleared", "resolved"):
@@ -118,7 +118,9 @@ def list_exceptions(
         + (" where " + " and ".join(where) if where else "")
         + " order by raised_at, id"
     )
-    return con.sql(sql, params=params).pl()
+    cur = con.execute(sql, params)
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def show_exception(con: duckdb.DuckDBPyConnection, exception_id: str) -> dict:
