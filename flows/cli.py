@@ -1,7 +1,7 @@
 """The `konbini` command. Each area registers its commands from flows/commands/<area>.py.
 
 Whatever goes wrong, the user reads one line on stderr, never a traceback: a wrong argument or a
-refused action (exit code 2) names what is wrong and where; an unexpected error (exit code 1)
+refused action (exit code 2) names what is wrong and where; an unforeseen error (exit code 1)
 names itself and the file that keeps its traceback for engineering.
 """
 
@@ -57,8 +57,8 @@ def main() -> None:
         fail(e.format_message(), e.exit_code)
     except typer.Abort:
         fail("aborted", BUG)
-    except Exception as e:  # a bug: keep its traceback for engineering, show the user one line
+    except Exception as e:  # unforeseen (a bug, a broken disk…): one line, the traceback kept for engineering
         with tempfile.NamedTemporaryFile("w", prefix="konbini-error-", suffix=".txt", delete=False) as fh:
             traceback.print_exc(file=fh)
-        fail(f"unexpected {type(e).__name__}: {e} (a bug; its traceback is in {fh.name})", BUG)
+        fail(f"unexpected {type(e).__name__}: {e} (traceback in {fh.name})", BUG)
     sys.exit(code if isinstance(code, int) else 0)

@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("show")
     def show_cmd(exception_id: str = typer.Argument(..., help="The exception id (EX + 12 hex).")) -> None:
-        """Everything about one exception: its rule, its payment beside its order, its resolution."""
+        """Everything about one exception: its rule, its payment beside its order, its events."""
         from tasks.lookups import require_exception
         from tasks.reconcile.resolutions import show_exception
         from tasks.warehouse import open_warehouse
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         about.add_column("field", no_wrap=True)
         about.add_column("value", overflow="fold")
         for k, v in info.items():
-            if not k.startswith(("payment.", "order.")):
+            if k != "events" and not k.startswith(("payment.", "order.")):
                 about.add_row(k.replace("_", " "), cell(v))
         print_table(out, about)
         payment = {k.removeprefix("payment."): v for k, v in info.items() if k.startswith("payment.")}
@@ -98,6 +98,13 @@ def register(app: typer.Typer) -> None:
             for label, p, o in _beside(payment, order):
                 side.add_row(label, cell(p), cell(o))
             print_table(out, side)
+        if info["events"]:
+            events = Table(title="its events")
+            for c in ("kind", "received at", "first file", "sightings"):
+                events.add_column(c, no_wrap=c == "first file")
+            for e in info["events"]:
+                events.add_row(e["kind"], cell(e["received_at"]), e["first_file"], str(e["sightings"]))
+            print_table(out, events)
 
     @group.command("resolve")
     def resolve_cmd(

@@ -124,8 +124,9 @@ def list_exceptions(
 
 
 def show_exception(con: duckdb.DuckDBPyConnection, exception_id: str) -> dict:
-    """Everything about one exception: its row, its rule, its payment and its order (amount, due date,
-    status; no personal data)."""
+    """Everything about one exception: its row, its rule, its payment (`payment.*`), its order
+    (`order.*`: amount, due date, status) and its events (`events`: kind, when and in which file
+    first received); no personal data."""
     rel = con.execute("select * from v_exceptions where id = ?", [exception_id])
     cols = [d[0] for d in rel.description]
     row = rel.fetchone()
@@ -150,4 +151,14 @@ def show_exception(con: duckdb.DuckDBPyConnection, exception_id: str) -> dict:
     ocols = [d[0] for d in order.description]
     for orow in order.fetchall():  # one at most
         info.update({f"order.{c}": v for c, v in zip(ocols, orow, strict=True)})
+    # its events (01, 02, 03), each with the file that first brought it; from feed_records, where
+    # the filter on the payment applies before grouping (payment_events groups everything first)
+    events = con.execute(
+        "select r.kind, min(r.ingested_at) as received_at, any_value(f.folder || '/' || f.name"
+        " order by r.ingested_at, r.file_id, r.record_no) as first_file, count(*) as sightings"
+        " from feed_records r join inbound_files f using (file_id)"
+        " where r.payment_id = (select payment_id from exceptions where exception_id = ?)"
+        " group by r.kind order by r.kind", [exception_id])
+    enames = [d[0] for d in events.description]
+    info["events"] = [dict(zip(enames, row, strict=True)) for row in events.fetchall()]
     return info
