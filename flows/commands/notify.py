@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
     def list_cmd(
         merchant: str = typer.Option(None, help="Only this merchant (M + 6 digits)."),
         state: str = typer.Option(None, help="Only this state: pending, delivered or dead."),
-        limit: int = typer.Option(200, min=1, help="At most this many events, newest first."),
+        limit: int = typer.Option(50, min=1, help="At most this many events, newest first."),
     ) -> None:
         """List notification events with their delivery state, newest first."""
         from tasks.lookups import require_merchant
@@ -38,7 +38,8 @@ def register(app: typer.Typer) -> None:
             if merchant is not None:
                 require_merchant(con, merchant, "--merchant")
             rows = list_events(con, merchant, state, limit)
-        table = Table(title=f"notifications ({len(rows)})")
+        more = " (the newest: --limit for more)" if len(rows) == limit else ""
+        table = Table(title=f"notifications ({len(rows)}){more}")
         columns = ("event_id", "type", "merchant_id", "order_id", "amount", "created_at", "state",
                    "attempts", "next_attempt_at", "last_status_code", "last_error")
         for c in columns:

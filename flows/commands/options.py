@@ -74,7 +74,9 @@ def print_table(console: Console, table: Table) -> None:
     for column, lo, hi in zip(columns, least, most, strict=True):
         column.overflow = "fold"  # a word longer than its column (never, by the widths below)
         column.width = hi if room >= growth else lo + (hi - lo) * max(room, 0) // growth
-    Console(file=console.file, width=chrome + sum(c.width for c in columns)).print(table)
+    # cells are data, not markup (an error text with "[...]" stays whole), and are printed unhighlighted
+    Console(file=console.file, width=chrome + sum(c.width for c in columns), markup=False,
+            highlight=False).print(table)
 
 
 def _longest(column: Column, *, words: bool) -> int:
