@@ -66,9 +66,9 @@ def main() -> None:
         run_once(opts.konbini, args, env)  # warm the file cache
         runs = [run_once(opts.konbini, args, env) for _ in range(opts.runs)]
         walls = sorted(r[0] for r in runs)
-        print(f"| `konbini {' '.join(args)}` | {statistics.median(walls):.2f} | {walls[0]:.2f} – {walls[-1]:.2f} "
-              f"| {statistics.median(r[1] for r in runs):.2f} | {max(r[2] for r in runs) / 1024:.0f} |",
-              flush=True)
+        cpu, rss = statistics.median(r[1] for r in runs), max(r[2] for r in runs) / 1024
+        print(f"| `konbini {' '.join(args)}` | {statistics.median(walls):.2f} "
+              f"| {walls[0]:.2f} – {walls[-1]:.2f} | {cpu:.2f} | {rss:.0f} |", flush=True)
     print(f"\nload average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
 
 
