@@ -24,10 +24,5 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e '.[dev]'
-# `konbini` and `duckdb` (the project's read-only stand-in for DuckDB's CLI) on the PATH, unless taken.
-for cmd in konbini duckdb; do
-  if ! command -v "$cmd" >/dev/null 2>&1 && [ -w /usr/local/bin ]; then
-    ln -sf "$(pwd)/.venv/bin/$cmd" "/usr/local/bin/$cmd"
-  fi
-done
+scripts/link-commands.sh
 echo "konbini is installed in $(pwd)/.venv"

@@ -1,6 +1,7 @@
 """Delivering 速報 notifications: claim what is due, POST it, record the results (tasks.notify.delivery).
 
-Scheduled every minute by the service (flows/serve.py). Two short warehouse writes around the HTTP.
+Scheduled every minute by the service (flows/serve.py). Short warehouse writes around the HTTP: the
+claim, then each batch of results as it finishes.
 """
 
 from __future__ import annotations
@@ -29,18 +30,13 @@ def claim_due(as_of: datetime, allow_loopback: bool, limit: int) -> list[list[de
 
 
 @task(name="send-notifications", **_TASK)
-def send_due(
-    chains: list[list[delivery.Delivery]], as_of: datetime, timeout_s: float, concurrency: int
-) -> list[delivery.Result]:
-    return delivery.send(chains, as_of, timeout_s, concurrency)
-
-
-@task(name="record-notifications", **_TASK)
-def record_results(
-    chains: list[list[delivery.Delivery]], results: list[delivery.Result], as_of: datetime
+def send_and_record(
+    chains: list[list[delivery.Delivery]], as_of: datetime, allow_loopback: bool, timeout_s: float,
+    concurrency: int,
 ) -> dict[str, int]:
-    with open_warehouse().write() as con:
-        return delivery.record(con, chains, results, as_of)
+    """POST the claimed events; each batch of results is recorded as it finishes."""
+    return delivery.send_and_record(open_warehouse().write, chains, as_of, allow_loopback=allow_loopback,
+                                    timeout_s=timeout_s, concurrency=concurrency)
 
 
 def _analytics_stale(path: Path) -> bool:
@@ -60,8 +56,7 @@ def deliver_notifications(
     settings = get_settings()
     as_of = clock.jst(as_of) if as_of else clock.now()
     chains = claim_due(as_of, settings.notify_allow_loopback, limit)
-    results = send_due(chains, as_of, timeout_s, concurrency)
-    summary = record_results(chains, results, as_of)
+    summary = send_and_record(chains, as_of, settings.notify_allow_loopback, timeout_s, concurrency)
     if summary["attempted"] and _analytics_stale(settings.analytics_path):
         open_warehouse(settings).publish()
     get_run_logger().info(

@@ -13,7 +13,8 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks import clock
 from tasks.settings import get_settings
-from tasks.settle.run import run_settlement, write_payout_files
+from tasks.settle.payouts import write_payout_files
+from tasks.settle.run import run_settlement
 from tasks.warehouse import open_warehouse
 
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}

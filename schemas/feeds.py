@@ -30,7 +30,28 @@ def _is_time(e: pl.Expr, with_seconds: bool) -> pl.Expr:
 
 def _check(name: str, fn) -> pa.Check:
     """A column check whose failure reason is `name`; fn(column expr) -> boolean expr."""
-    return pa.Check(lambda d: d.lazyframe.select(fn(pl.col(d.key)).fill_null(False)), name=name)
+    check = pa.Check(lambda d: d.lazyframe.select(fn(pl.col(d.key)).fill_null(False)), name=name)
+    check.expr_fn = fn  # the same test as one Polars expression, for `holds`
+    return check
+
+
+def holds(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> bool:
+    """True when every check of `schema` passes on every row of `frame`, in one Polars pass.
+
+    The happy path of validation: Pandera runs each check as a query of its own (a few milliseconds
+    each, most of it fixed cost), which dominates small files. False means "ask Pandera": it
+    names each failure (a null value, a missing column or another type also answer False here).
+    """
+    tests = []
+    for name, column in schema.columns.items():
+        if frame.schema.get(name) != pl.String:
+            return False
+        for check in column.checks:
+            fn = getattr(check, "expr_fn", None)
+            if fn is None:
+                return False
+            tests.append(fn(pl.col(name)).fill_null(False))
+    return not tests or bool(frame.select(pl.all_horizontal(tests).all()).item())
 
 
 def digits(n: int) -> pa.Check:
@@ -39,6 +60,11 @@ def digits(n: int) -> pa.Check:
 
 def digits_between(lo: int, hi: int) -> pa.Check:
     return _check(f"must be {lo} to {hi} digits", lambda e: e.str.contains(rf"^[0-9]{{{lo},{hi}}}$"))
+
+
+def not_zero() -> pa.Check:
+    """A 0-yen record is no payment (docs/decisions.md, Feeds: implausible data)."""
+    return _check("must not be 0 yen", lambda e: ~e.str.contains(r"^0+$"))
 
 
 def one_of(*values: str) -> pa.Check:
@@ -116,7 +142,7 @@ SEJ_DATA = _schema(
         "paid_date": _text(date8()),
         "paid_time": _text(time4()),
         "store_code": _text(digits(7)),
-        "amount": _text(digits(6)),
+        "amount": _text(digits(6), not_zero()),
         "stamp_flag": _text(one_of("0", "1")),
         "transfer_date": _text(
             when_kind("kind", ("02",), "a date YYYYMMDD", _date_expr, "00000000", lambda e: e == "00000000")
@@ -167,7 +193,7 @@ FM_DATA = _schema(
         "reference": _text(digits(12)),
         "paid_at": _text(datetime14()),
         "store_code": _text(digits(6)),
-        "amount": _text(digits(8)),
+        "amount": _text(digits(8), not_zero()),
         "stamp_flag": _text(one_of("0", "1")),
         # file_kind is the header's, added by the reader of FM files
         "confirmed_date": _text(
@@ -199,7 +225,7 @@ CVS_DATA = _schema(
         "paid_time": _text(time4()),
         "barcode": _text(digits(44)),
         "stamp_flag": _text(one_of("0", "1")),
-        "amount": _text(digits_between(1, 9)),
+        "amount": _text(digits_between(1, 9), not_zero()),
         "chain_code": _text(one_of("020", "080", "050", "760")),
         # informative, but it must read as full-width Japanese: mojibake here means a wrong encoding
         "chain_name": _text(

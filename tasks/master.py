@@ -35,6 +35,8 @@ from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 from tasks.inbox import Reason
 from tasks.kana import to_zengin
+from tasks.notify.targets import problem as notify_url_problem
+from tasks.notify.targets import redact as redact_url
 from tasks.warehouse import Warehouse, transaction
 
 LINE = "line_no"  # column of a CSV frame: the line where the row starts (the header is line 1)
@@ -209,6 +211,7 @@ def validate_master(
     if "merchants.csv" in raw:
         reasons += _kana_reasons(raw["merchants.csv"])
         reasons += _bank_reasons(raw["merchants.csv"])
+        reasons += _notify_url_reasons(raw["merchants.csv"])
     keys = {"merchants.csv": "merchant_id", "sites.csv": "site_id", "fee_plans.csv": "plan_id"}
     for name, key in keys.items():
         if name in raw:
@@ -326,8 +329,22 @@ def _located(file: str, frame: pl.DataFrame, failed: pl.DataFrame) -> list[Maste
         return []
     values = frame.unpivot(index=["row", LINE], variable_name="field", value_name="value")
     rows = failed.join(values, on=["row", "field"], how="left")
-    return [MasterReason(file, r["reason"], r[LINE], r["field"], r["value"])
+    return [MasterReason(file, r["reason"], r[LINE], r["field"], _shown(r["field"], r["value"]))
             for r in rows.iter_rows(named=True)]
+
+
+def _shown(field: str, value: str | None) -> str | None:
+    """What a reason may show of a value: never a secret, never a URL's user:password."""
+    if field == "notify_secret" and value:
+        return f"({len(value)} characters, not shown)"
+    return redact_url(value) if field == "notify_url" else value
+
+
+def _notify_url_reasons(merchants: pl.DataFrame) -> list[MasterReason]:
+    """An https notify_url must be a target notifications may be posted to (tasks.notify.targets)."""
+    rows = merchants.filter(pl.col("notify_url").str.starts_with("https://")).select(LINE, "notify_url")
+    return [MasterReason("merchants.csv", why, line, "notify_url", redact_url(url))
+            for line, url in rows.iter_rows() if (why := notify_url_problem(url)) is not None]
 
 
 def _kana_reasons(merchants: pl.DataFrame) -> list[MasterReason]:

@@ -10,20 +10,33 @@ they are never locked out and never see half a unit of work.
 from __future__ import annotations
 
 import fcntl
+import json
+import logging
 import os
+import re
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
+from tasks.errors import KonbiniError
+
 LOCK_TIMEOUT_S = 1800
+WAIT_REPORT_EVERY_S = 5.0  # how often a waiting command says again whom it waits for
+log = logging.getLogger("konbini.warehouse")
 
 
-class WarehouseBusy(RuntimeError):
-    pass
+class WarehouseBusy(KonbiniError):
+    """The warehouse stayed taken (by our writer or another process's connection) too long."""
+
+
+class WarehouseTooNew(KonbiniError):
+    """The warehouse has migrations this code does not know: it was upgraded by a newer konbini."""
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -41,14 +54,27 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply pending migrations, each in its own transaction; returns the names applied."""
+    """Apply pending migrations, each in its own transaction; returns the names applied.
+
+    A warehouse holding a migration this code does not have was upgraded by a newer konbini: it is
+    refused rather than written by code that does not know its schema (docs/operations.md, Upgrading).
+    """
     con.execute(
         "create table if not exists schema_migrations ("
         " version integer primary key, name varchar not null, applied_at timestamp not null)"
     )
-    done = {v for (v,) in con.execute("select version from schema_migrations").fetchall()}
+    known = migrations()
+    done = dict(con.execute("select version, name from schema_migrations").fetchall())
+    unknown = sorted(set(done) - {v for v, _, _ in known})
+    if unknown:
+        names = ", ".join(done[v] for v in unknown)
+        raise WarehouseTooNew(
+            f"the warehouse has migrations this konbini does not know ({names}):"
+            " it was upgraded by a newer version. Run that version, or restore the backup taken before"
+            " the upgrade (`konbini restore`)"
+        )
     applied = []
-    for version, name, sql in migrations():
+    for version, name, sql in known:
         if version in done:
             continue
         con.execute("begin")
@@ -65,6 +91,59 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+def _one_line(command: str, limit: int = 100) -> str:
+    """A command line fit for one log line: whitespace folded, long ones shortened."""
+    command = " ".join(command.split())
+    return command if len(command) <= limit else command[: limit - 1] + "…"
+
+
+def _holder(lock_path: Path) -> str:
+    """Who holds the lock, as its holder wrote it: process, command and since when."""
+    try:
+        info = json.loads(lock_path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not info:
+        return "another konbini process"
+    return f"process {info['pid']} (`{info['command']}`) since {info['since']}"
+
+
+_DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")
+
+
+def _connection_holder(error: duckdb.Error) -> str | None:
+    """The other process named by DuckDB when its own file lock refuses us, else None."""
+    found = _DUCKDB_HOLDER.search(str(error))
+    if not found:
+        return None
+    pid = found["pid"]
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        command = found["prog"]
+    return f"process {pid} (`{_one_line(command)}`), which has the file open"
+
+
+class _Waiting:
+    """Says, on stderr via the log, whom a command waits for: at once, then every few seconds."""
+
+    def __init__(self, path: Path, timeout_s: float):
+        self.path, self.deadline = path, time.monotonic() + timeout_s
+        self.timeout_s, self.next_report = timeout_s, 0.0
+
+    def tick(self, holder: str) -> None:
+        now = time.monotonic()
+        if now > self.deadline:
+            raise WarehouseBusy(
+                f"the warehouse {self.path} stayed taken for {self.timeout_s:.0f} s by {holder};"
+                " try again when it is done (docs/operations.md, One writer)"
+            )
+        if now >= self.next_report:
+            log.warning("waiting for the warehouse %s: it is held by %s", self.path, holder)
+            self.next_report = now + WAIT_REPORT_EVERY_S
+        time.sleep(0.2)
+
+
 class Warehouse:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -72,21 +151,39 @@ class Warehouse:
 
     @contextmanager
     def _lock(self, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+        """The writers' file lock; the holder writes who it is into the lock file for waiters."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a+") as fh:
-            deadline = time.monotonic() + timeout_s
+            waiting = _Waiting(self.path, timeout_s)
             while True:
                 try:
                     fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise WarehouseBusy(f"another writer holds {self.lock_path}") from None
-                    time.sleep(0.2)
+                    waiting.tick(_holder(self.lock_path))
+            fh.truncate(0)
+            fh.write(json.dumps({"pid": os.getpid(), "command": _one_line(" ".join(sys.argv) or "python"),
+                                 "since": datetime.now().astimezone().isoformat(timespec="seconds")}))
+            fh.flush()
             try:
                 yield
             finally:
+                fh.truncate(0)
+                fh.flush()
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _connect(self, timeout_s: float = LOCK_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
+        """Open the file for writing, waiting (and saying so) while another process has it open,
+        e.g. an analyst's read-only connection, which DuckDB's own file lock puts before writers."""
+        waiting = _Waiting(self.path, timeout_s)
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as e:
+                holder = _connection_holder(e)
+                if holder is None:
+                    raise
+                waiting.tick(holder)
 
     @contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -95,9 +192,23 @@ class Warehouse:
         Use it for a flow that makes several units of work; wrap each in `transaction(con)`.
         """
         with self._lock():
-            con = duckdb.connect(str(self.path))
+            con = self._connect()
             try:
                 migrate(con)
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def exclusive(self, connect: bool = True) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """The writers' lock with a connection as the file is (not migrated), or none: for backup
+        and restore, which must see or replace the file exactly as it stands."""
+        with self._lock():
+            if not connect:
+                yield None
+                return
+            con = self._connect()
+            try:
                 yield con
             finally:
                 con.close()
@@ -127,7 +238,7 @@ class Warehouse:
             if not self.path.exists():
                 return target
             tmp.unlink(missing_ok=True)
-            con = duckdb.connect(str(self.path))
+            con = self._connect()
             try:
                 db = con.execute("select current_database()").fetchone()[0]
                 con.execute(f"attach '{tmp}' as analytics")

@@ -83,7 +83,8 @@ def register(app: typer.Typer) -> None:
             return
         out.print(f"{len(ids)} event(s) pending again")
         if send:
-            summary = deliver_due(warehouse, when, settings.notify_allow_loopback, timeout_s, event_ids=ids)
+            summary = deliver_due(warehouse, when, settings.notify_allow_loopback, event_ids=ids,
+                                  timeout_s=timeout_s)
             out.print(
                 f"sent: {summary['delivered']} delivered, {summary['failed']} failed (retried by the "
                 f"scheduled delivery), {summary['dead']} dead-lettered"

@@ -43,6 +43,31 @@ def _yen(v: int) -> str:
     return f"{v:,}"
 
 
+def _statements_table(r) -> Table:
+    table = Table(title=f"settlement run {r.run_id} ({r.mode}) as of {r.as_of:%Y-%m-%d %H:%M}")
+    cols = ("settlement", "period", "cut-off", "payout", "payments", "total", "fees", "tax", "stamps",
+            "adj.", "carried in", "net", "state", "changes")
+    for c in cols:
+        table.add_column(c, justify="right" if c in cols[4:12] else "left")
+    for s in r.statements.sort(["payout_date", "merchant_id", "period_start"]).iter_rows(named=True):
+        changed = r.changes.filter(r.changes["settlement_id"] == s["settlement_id"])
+        kinds = changed["change"].value_counts(sort=True).iter_rows() if changed.height else []
+        table.add_row(
+            s["settlement_id"], f"{s['period_start']:%m-%d}..{s['period_end']:%m-%d}",
+            f"{s['cutoff']:%Y-%m-%d}", f"{s['payout_date']:%Y-%m-%d}", str(s["payment_count"]),
+            _yen(s["payments_total"]), _yen(s["fees"]), _yen(s["tax"]), _yen(s["stamps"]),
+            _yen(s["adjustments"]), _yen(s["carried_in"]), _yen(s["net"]), s["state"],
+            ", ".join(f"{k} {n}" for k, n in kinds),
+        )
+    return table
+
+
+def _next_cutoff(r) -> str:
+    if r.next_cutoff is None:
+        return ""
+    return f"; next cut-off {r.next_cutoff:%Y-%m-%d %H:%M:%S} JST (payout {r.next_payout_date:%Y-%m-%d})"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("calendar")
     def calendar_cmd(
@@ -51,7 +76,7 @@ def register(app: typer.Typer) -> None:
         cycle: int = typer.Option(None, help="Or a cycle (1, 2 or 6) without a merchant."),
     ) -> None:
         """Settlement periods of a month with their cut-offs and payout dates."""
-        from tasks.settle.calendar import CYCLES, periods_of_month
+        from tasks.settle.calendar import CYCLES, merchant_cycle, periods_of_month
 
         year, mon = _month(month)
         title = f"settlement calendar {month}"
@@ -59,12 +84,7 @@ def register(app: typer.Typer) -> None:
             from tasks.warehouse import open_warehouse
 
             with open_warehouse().read() as con:
-                row = con.execute(
-                    "select settlement_cycle from current_merchants where merchant_id = ?", [merchant]
-                ).fetchall()
-            if not row:
-                raise KonbiniError(f"--merchant {merchant}: not in the current master data")
-            cycle = int(row[0][0])
+                cycle = merchant_cycle(con, merchant)
             title += f" — {merchant}"
         if cycle is None:
             raise KonbiniError("calendar: give --merchant M000001 or --cycle 1|2|6")
@@ -95,27 +115,22 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compute settlement statements (drafts), show what changed since the last run; --finalize."""
         from tasks.settings import get_settings
-        from tasks.settle.run import payout_file_name, settle
+        from tasks.settle.payouts import payout_file_path, write_payout_files
+        from tasks.settle.run import run_settlement
+        from tasks.warehouse import open_warehouse
 
         settings = get_settings()
-        r = settle(settings, _as_of(as_of), payout_date=_date(payout_date, "--payout-date"),
-                   finalize=finalize, by=by or getpass.getuser())
-        table = Table(title=f"settlement run {r.run_id} ({r.mode}) as of {r.as_of:%Y-%m-%d %H:%M}")
-        cols = ("settlement", "period", "cut-off", "payout", "payments", "total", "fees", "tax", "stamps",
-                "adj.", "carried in", "net", "state", "changes")
-        for c in cols:
-            table.add_column(c, justify="right" if c in cols[4:12] else "left")
-        for s in r.statements.sort(["payout_date", "merchant_id", "period_start"]).iter_rows(named=True):
-            changed = r.changes.filter(r.changes["settlement_id"] == s["settlement_id"])
-            kinds = changed["change"].value_counts(sort=True).iter_rows() if changed.height else []
-            table.add_row(
-                s["settlement_id"], f"{s['period_start']:%m-%d}..{s['period_end']:%m-%d}",
-                f"{s['cutoff']:%Y-%m-%d}", f"{s['payout_date']:%Y-%m-%d}", str(s["payment_count"]),
-                _yen(s["payments_total"]), _yen(s["fees"]), _yen(s["tax"]), _yen(s["stamps"]),
-                _yen(s["adjustments"]), _yen(s["carried_in"]), _yen(s["net"]), s["state"],
-                ", ".join(f"{k} {n}" for k, n in kinds),
-            )
-        _wide().print(table)
+        wh = open_warehouse(settings)
+        with wh.write() as con:  # one unit of work, then the files on disk: as the daily flow does
+            r = run_settlement(con, _as_of(as_of), settings, payout_date=_date(payout_date, "--payout-date"),
+                               finalize=finalize, by=by or getpass.getuser())
+        with wh.session() as con:
+            write_payout_files(con, settings.out_dir)
+        if not r.statements.height:
+            out.print(f"nothing past its cut-off as of {r.as_of:%Y-%m-%d %H:%M}: no settlement to compute"
+                      + _next_cutoff(r))
+        else:
+            _wide().print(_statements_table(r))
         figures = [c for c in r.changes.iter_rows(named=True) if c["change"] in ("figure", "gone")]
         for c in figures:
             out.print(f"  {c['settlement_id']}: {c['item']} {c['before_value']} → {c['after_value']}")
@@ -127,16 +142,16 @@ def register(app: typer.Typer) -> None:
         if line_changes.height > SHOW_LINES:
             out.print(f"  … and {line_changes.height - SHOW_LINES} more line changes "
                       f"(settlement_draft_changes, run_id {r.run_id})")
-        if finalize and r.check_ok and not r.finalized:
+        if finalize and r.check_ok and not r.finalized and r.statements.height:
             out.print("nothing to finalize: no settlement "
                       + (f"paid out on {r.payout_date} " if r.payout_date else "")
-                      + "is past its cut-off and not finalized yet")
+                      + "is past its cut-off and not finalized yet" + _next_cutoff(r))
         cons = r.conservation
         out.print("confirmed " + _yen(cons["confirmed"]) + " yen = " + ", ".join(
             f"{k} {_yen(cons[k])}" for k in ("settled", "in_run", "waiting", "carried", "held", "refunded")))
         if r.payout_dates:
             for d in r.payout_dates:
-                out.print(f"payout file: {settings.out_dir / 'payouts' / payout_file_name(d)}")
+                out.print(f"payout file: {payout_file_path(settings.out_dir, d)}")
         if not r.check_ok:
             for f in r.failures:
                 out.print(f"[bold red]check failed:[/] {f}", highlight=False)

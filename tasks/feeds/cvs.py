@@ -33,6 +33,7 @@ from tasks.feeds.checks import (
     to_date,
     trailer_reasons,
 )
+from tasks.feeds.plausibility import paid_after_creation_reasons
 from tasks.feeds.reader import csv_columns, limited, read_csv
 from tasks.inbox import InboundFile, Reason
 from tasks.settings import Settings
@@ -127,6 +128,33 @@ def _rows(frame: pl.DataFrame, reason: str, field: str | None, value_col: str | 
     ], reason)
 
 
+def _barcode_reasons(data: pl.DataFrame, settings: Settings) -> list[Reason]:
+    """The barcode: ours, intact, and for the amount the record says."""
+    reasons = []
+    code = pl.col("barcode")
+    barcodes = data.filter(code.str.contains(r"^[0-9]{44}$")).with_columns(
+        expected=gs1.check_digit_expr(code).cast(pl.String),
+        given=code.str.slice(43, 1),
+    )
+    amount = pl.col("amount").cast(pl.Int64, strict=False)
+    rules = [
+        (pl.col("given") != pl.col("expected"), "barcode check digit is wrong", "barcode", "barcode"),
+        (code.str.slice(0, 2) != gs1.AI, f"barcode application identifier must be {gs1.AI}", "barcode",
+         "barcode"),
+        (code.str.slice(2, 6) != settings.gs1_company_code,
+         f"barcode company code is not ours ({settings.gs1_company_code})", "barcode", "barcode"),
+        (code.str.slice(19, 10) != "0" * 10, "barcode free field must be the 11-digit reference then ten 0",
+         "barcode", "barcode"),
+        (amount != code.str.slice(37, 6).cast(pl.Int64), "金額 differs from the barcode's amount", "amount",
+         "amount"),
+    ]
+    broken = barcodes.select(rule.any().alias(str(i)) for i, (rule, *_) in enumerate(rules)).row(0)
+    for (rule, reason, field, value), any_broken in zip(rules, broken, strict=True):
+        if any_broken:  # wording the reasons needs the records; the usual file has none
+            reasons += _rows(barcodes.filter(rule), reason, field, value)
+    return reasons
+
+
 def parse(f: InboundFile, settings: Settings) -> Parsed:
     """Read and check a whole CVS file; the events frame of feed_records and every reason found."""
     read = read_csv(f.content, SEPARATOR, LINE_END)
@@ -154,23 +182,9 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     reasons += schema_reasons(data, CVS_DATA)
     reasons += schema_reasons(trailer, CVS_TRAILER)
 
-    # the barcode: ours, intact, and for the amount the record says
+    reasons += _barcode_reasons(data, settings)
     code = pl.col("barcode")
-    barcodes = data.filter(code.str.contains(r"^[0-9]{44}$")).with_columns(
-        expected=gs1.check_digit_expr(code).cast(pl.String),
-        given=code.str.slice(43, 1),
-    )
-    reasons += _rows(barcodes.filter(pl.col("given") != pl.col("expected")),
-                     "barcode check digit is wrong", "barcode", "barcode")
-    reasons += _rows(barcodes.filter(code.str.slice(0, 2) != gs1.AI),
-                     f"barcode application identifier must be {gs1.AI}", "barcode", "barcode")
-    reasons += _rows(barcodes.filter(code.str.slice(2, 6) != settings.gs1_company_code),
-                     f"barcode company code is not ours ({settings.gs1_company_code})", "barcode", "barcode")
-    reasons += _rows(barcodes.filter(code.str.slice(19, 10) != "0" * 10),
-                     "barcode free field must be the 11-digit reference then ten 0", "barcode", "barcode")
     amount = pl.col("amount").cast(pl.Int64, strict=False)
-    reasons += _rows(barcodes.filter(amount != code.str.slice(37, 6).cast(pl.Int64)),
-                     "金額 differs from the barcode's amount", "amount", "amount")
 
     sums = kind_sums(data)
     sums["count"] = data_lines.height  # lines of the wrong shape count too: the trailer counts lines
@@ -191,4 +205,5 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         file_created_at=pl.lit(f.meta.created_at),
     ))
     reasons += duplicate_identity_reasons(events)
+    reasons += paid_after_creation_reasons(events, f.meta.created_at)
     return Parsed(events, reasons, f.meta.created_at)

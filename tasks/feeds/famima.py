@@ -34,6 +34,7 @@ from tasks.feeds.checks import (
     trailer_reasons,
 )
 from tasks.feeds.layout import Field, FixedLayout, Record, format_field, format_record
+from tasks.feeds.plausibility import paid_after_creation_reasons
 from tasks.feeds.reader import limited, read_fixed
 from tasks.inbox import InboundFile, Reason
 from tasks.settings import Settings
@@ -167,4 +168,5 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         file_created_at=pl.lit(f.meta.created_at),
     ))
     reasons += duplicate_identity_reasons(events)
+    reasons += paid_after_creation_reasons(events, f.meta.created_at)
     return Parsed(events, reasons, f.meta.created_at)

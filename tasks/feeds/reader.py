@@ -123,35 +123,35 @@ def read_fixed(content: bytes, layout: FixedLayout) -> FixedRead:
     lines, reasons = _split_fixed(content, layout)
     if lines is None or lines.len() == 0:
         return FixedRead(reasons=reasons or [Reason("the file holds no record")])
+    codes = {r.code: i for i, r in enumerate(layout.records)}
     frame = pl.DataFrame({"line": lines}).with_columns(
         record_no=pl.int_range(1, pl.len() + 1, dtype=pl.Int32),
         record_type=pl.col("line").str.slice(0, 1),
         length=pl.col("line").str.len_chars(),
-    )
+    ).with_columns(order=pl.col("record_type").replace_strict(codes, default=None, return_dtype=pl.Int32))
     if not sep and len(content) % layout.record_length:
         reasons.append(Reason(
             f"file size {len(content)} is not a multiple of {layout.record_length} (truncated or padded)"))
-    bad_len = frame.filter(pl.col("length") != layout.record_length)
-    reasons += limited([
-        Reason(f"record is {n} bytes, expected {layout.record_length}"
-               + (f" followed by {sep!r}" if sep else ""), no)
-        for no, n in bad_len.select("record_no", "length").iter_rows()
-    ], "a wrong length")
-    codes = {r.code: i for i, r in enumerate(layout.records)}
-    frame = frame.with_columns(
-        order=pl.col("record_type").replace_strict(codes, default=None, return_dtype=pl.Int32)
-    )
-    unknown = frame.filter(pl.col("order").is_null())
-    reasons += limited([
-        Reason("unknown record type", no, "record_type", code)
-        for no, code in unknown.select("record_no", "record_type").iter_rows()
-    ], "an unknown record type")
-    reasons += _check_structure(frame.filter(pl.col("order").is_not_null()), layout)
+    bad_length, known = pl.col("length") != layout.record_length, pl.col("order").is_not_null()
+    any_bad_length, all_known = frame.select(bad_length.any(), known.all()).row(0)
+    if any_bad_length:  # the usual file has none: skip the filters that would word them
+        reasons += limited([
+            Reason(f"record is {n} bytes, expected {layout.record_length}"
+                   + (f" followed by {sep!r}" if sep else ""), no)
+            for no, n in frame.filter(bad_length).select("record_no", "length").iter_rows()
+        ], "a wrong length")
+    if not all_known:
+        reasons += limited([
+            Reason("unknown record type", no, "record_type", code)
+            for no, code in frame.filter(~known).select("record_no", "record_type").iter_rows()
+        ], "an unknown record type")
+    reasons += _check_structure(frame if all_known else frame.filter(known), layout)
 
     read = FixedRead(count=frame.height)
-    good = frame.filter(pl.col("length") == layout.record_length)
+    good = frame.filter(~bad_length) if any_bad_length else frame
+    parts = good.partition_by("record_type", as_dict=True)
     for record in layout.records:
-        rows = good.filter(pl.col("record_type") == record.code)
+        rows = parts.get((record.code,), good.clear())
         read.records[record.name] = rows.select(
             "record_no",
             *[pl.col("line").str.slice(f.start - 1, f.length).alias(f.name) for f in record.fields],
@@ -163,10 +163,14 @@ def read_fixed(content: bytes, layout: FixedLayout) -> FixedRead:
 def _check_structure(frame: pl.DataFrame, layout: FixedLayout) -> list[Reason]:
     """Header first, then data, then the trailer (then the end record): one of each but data."""
     reasons = []
+    data = next(i for i, r in enumerate(layout.records) if r.name == "data")
+    singles: dict[int, list[int]] = {}
+    for order, no in frame.filter(pl.col("order") != data).select("order", "record_no").iter_rows():
+        singles.setdefault(order, []).append(no)
     for i, record in enumerate(layout.records):
         if record.name == "data":
             continue
-        rows = frame.filter(pl.col("order") == i)["record_no"].to_list()
+        rows = singles.get(i, [])
         if not rows:
             reasons.append(Reason(f"the {record.name} record is missing"))
         for extra in rows[1:]:

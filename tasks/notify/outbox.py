@@ -19,6 +19,7 @@ import duckdb
 
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
+from tasks.notify import marks
 
 # The event types, ranked as they happen within one order at one instant: a till payment before its
 # void or its confirmation; an expiry after the payments known at that instant.
@@ -70,13 +71,14 @@ _EXPIRED_FACTS = """
         -- after that took its payment away
         greatest((o.due_date + 1)::timestamp, o.ingested_at, v.voided_at) as happened_at
     from order_status s
+    semi join {keys} k on k.chain = s.chain and k.reference = s.payment_reference
     join orders o using (merchant_id, order_id)
-    semi join {keys} k on k.chain = o.chain and k.reference = o.payment_reference
     left join (
         -- when each reference's latest void became known: the max over its 03 events of each
         -- event's first sighting
         select chain, reference, max(first_ingested_at) as voided_at from (
-            select chain, reference, min(ingested_at) as first_ingested_at from feed_records
+            select chain, reference, min(ingested_at) as first_ingested_at from feed_records r
+            semi join {keys} k on k.chain = r.chain and k.reference = r.reference
             where kind = '03' and ingested_at <= $as_of group by event_id, chain, reference
         ) group by chain, reference
     ) v on v.chain = o.chain and v.reference = o.payment_reference
@@ -110,8 +112,8 @@ events as (
 select event_id, type, subject, merchant_id, order_id, chain, payment_id, amount, paid_at, store_code,
        happened_at, $as_of, 'pending', $as_of, 0, $as_of
 from events
-where not exists (select 1 from notification_outbox x where x.event_id = events.event_id)
 order by merchant_id, order_id, happened_at, event_id
+on conflict do nothing  -- already in the outbox (a primary-key lookup, not a join with all of it)
 """
 
 
@@ -128,18 +130,34 @@ def _has_order_status(con: duckdb.DuckDBPyConnection) -> bool:
 def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime, keys: str | None = None) -> int:
     """Insert the events of facts known at `as_of` that are not in the outbox yet; returns how many.
 
-    Call inside the reconciliation's transaction (it does not open one). `keys` names a table of
-    (chain, reference) to look at instead of every fact: a scoped reconciliation passes the keys it
-    recomputed, which hold every fact that can have become known since its base run.
+    Call inside the reconciliation's transaction (it does not open one). Starting from the previous
+    enqueue's mark (tasks.notify.marks), only the keys that can hold a new event are looked at;
+    without a usable mark, `keys` names a table of (chain, reference) to look at instead of every
+    fact (a scoped reconciliation passes the keys it recomputed) — used only for an as_of earlier
+    than the last mark; otherwise every fact is looked at once and a mark is left.
     """
-    facts = _PAYMENT_FACTS
-    if _has_order_status(con):
-        facts += " union all " + _EXPIRED_FACTS
+    at = naive_jst(as_of)
+    with_status = _has_order_status(con)
+    mark = marks.latest(con)
+    if marks.usable(con, mark, at):
+        count = _insert(con, at, marks.new_keys(con, mark, at, with_status), with_status)
+        con.execute(f"drop table {marks.KEYS}")
+        marks.leave(con, at, mark.max_file_id, count)
+    elif mark is not None and at < mark.as_of:
+        count = _insert(con, at, keys, with_status)  # an earlier as_of: the caller's scope, no mark
+    else:
+        count = _insert(con, at, None, with_status)
+        marks.leave(con, at, 0, count)
+    return count
+
+
+def _insert(con: duckdb.DuckDBPyConnection, at: datetime, keys: str | None, with_status: bool) -> int:
+    facts = _PAYMENT_FACTS + (" union all " + _EXPIRED_FACTS if with_status else "")
     if keys is None:  # every fact: drop the scope's semi joins
         facts = "\n".join(line for line in facts.splitlines() if "{keys}" not in line)
     else:
         facts = facts.replace("{keys}", keys)
-    (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": naive_jst(as_of)}).fetchone()
+    (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": at}).fetchone()
     return int(count)
 
 

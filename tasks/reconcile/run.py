@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -213,9 +213,3 @@ def _enqueue(con, as_of: datetime, keys: str | None) -> int:
     except ModuleNotFoundError:  # the notify area not installed
         return 0
     return int(enqueue_events(con, as_of, keys) or 0)
-
-
-def day_window(day: date) -> tuple[datetime, datetime]:
-    """[00:00, 24:00) of a JST day as naive datetimes, e.g. for an incremental rerun of one day."""
-    start = datetime(day.year, day.month, day.day)
-    return start, start + timedelta(days=1)

@@ -22,8 +22,8 @@ from tasks.errors import KonbiniError
 from tasks.render.jobs import ReportJob
 from tasks.render.labels import ACCOUNT_TYPES, chain_name, jdate, mask_account
 from tasks.settings import Settings
+from tasks.settle.charges import TAX_PERCENT
 
-TAX_RATE_PERCENT = 10
 CSV_HEADER = ("settlement_id", "merchant_id", "line_no", "kind", "order_id", "chain", "paid_date",
               "amount", "fee", "stamp", "fee_month", "carried_from")
 LINE_KINDS = {
@@ -107,7 +107,7 @@ def _job(row: tuple, lines: list[dict], settings: Settings, as_of: datetime) -> 
         "title": "入金明細書 兼 適格請求書",
         "company_name": settings.company_name,
         "registration_number": settings.invoice_registration_number,
-        "tax_rate": TAX_RATE_PERCENT,
+        "tax_rate": TAX_PERCENT,
         "merchant": {"merchant_id": merchant_id, "name": name or merchant_id},
         "settlement_id": sid,
         "draft": state != "finalized",

@@ -12,7 +12,10 @@ import calendar as _cal
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import duckdb
+
 from tasks.bank_calendar import add_business_days, next_business_day
+from tasks.errors import KonbiniError
 
 END = 31  # "the month's last day"; clipped to the month's length
 
@@ -106,3 +109,13 @@ def periods_between(cycle: int, first: date, last: date) -> list[Period]:
 
 def next_period(period: Period) -> Period:
     return period_of(period.cycle, period.end + timedelta(days=1))
+
+
+def merchant_cycle(con: duckdb.DuckDBPyConnection, merchant_id: str) -> int:
+    """The settlement cycle of a merchant in the current master data."""
+    row = con.execute(
+        "select settlement_cycle from current_merchants where merchant_id = ?", [merchant_id]
+    ).fetchall()
+    if not row:
+        raise KonbiniError(f"--merchant {merchant_id}: not in the current master data")
+    return int(row[0][0])

@@ -10,6 +10,7 @@ look-ups equality joins, which keeps the run set-based over millions of payments
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import polars as pl
@@ -24,16 +25,17 @@ def open_periods(first: date, last: date, closed: set[date]) -> dict[int, list[P
     }
 
 
-def periods_frame(periods: dict[int, list[Period]]) -> pl.DataFrame:
+def periods_frame(periods: dict[int, list[Period]], is_due: Callable[[Period], bool]) -> pl.DataFrame:
+    """The periods as rows, each with whether it is due in the run (`is_due`)."""
     rows = [
-        (p.cycle, p.start, p.end, p.payout_date, p.cutoff)
+        (p.cycle, p.start, p.end, p.payout_date, p.cutoff, is_due(p))
         for ps in periods.values()
         for p in ps
     ]
     return pl.DataFrame(
         rows,
         schema={"cycle": pl.Int32, "period_start": pl.Date, "period_end": pl.Date,
-                "payout_date": pl.Date, "cutoff": pl.Datetime("us")},
+                "payout_date": pl.Date, "cutoff": pl.Datetime("us"), "due": pl.Boolean},
         orient="row",
     )
 

@@ -80,6 +80,8 @@ CASES: list[tuple[list[str], str]] = [
     (["demo", "--days", "3"], "No such option: --days"),
     (["serve", "--work-pool", "pool"], "--work-pool needs --register-only"),
     (["deployments", "--all"], "No such option: --all"),
+    (["backup", "--every", "day"], "No such option: --every"),
+    (["restore", "/nonexistent.duckdb"], "/nonexistent.duckdb is not a backup"),
 ]
 
 

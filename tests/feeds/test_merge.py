@@ -36,6 +36,14 @@ def test_samples_merge_with_lineage_and_sql_identity(warehouse, ingest):
     assert row[1] == hashlib.md5(identity.encode()).hexdigest()
     assert row[0] == hashlib.md5((identity + "|02").encode()).hexdigest()
     assert row[2:] == ("SEJ_02_20261109060000_000001.dat", 3)
+    assert {o.name: o.counts for o in outcomes} == {
+        "SEJ_01_20261104210000_000001.dat": {"records": 4, "new_events": 4, "01": 4},
+        "FM_S_20261104120000_000001.dat": {"records": 3, "new_events": 3, "01": 2, "03": 1},
+        "CVS_20261104170000_000001.csv": {"records": 5, "new_events": 5, "01": 5},
+        "SEJ_02_20261109060000_000001.dat": {"records": 3, "new_events": 3, "02": 3},
+        "FM_K_20261109061000_000001.dat": {"records": 1, "new_events": 1, "02": 1},
+        "CVS_20261109062000_000002.csv": {"records": 4, "new_events": 4, "02": 4},
+    }
 
 
 def test_same_file_twice_changes_nothing_and_order_does_not_matter(warehouse, ingest, tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,10 +41,11 @@ class Facts:
 
     def order(self, merchant_id: str, order_id: str, chain: str, reference: str, amount: int,
               due: date, ingested_at: datetime) -> None:
+        self.file_id += 1  # each order in a file of its own: file ids grow in commit order
         self.con.execute(
-            "insert into orders values (?, 'S000001', ?, ?, ?, ?, 'taxable', 0, ?, ?, 1, 1, ?)",
+            "insert into orders values (?, 'S000001', ?, ?, ?, ?, 'taxable', 0, ?, ?, ?, 1, ?)",
             [merchant_id, order_id, chain, reference, amount, naive_jst(ingested_at), due,
-             naive_jst(ingested_at)],
+             self.file_id, naive_jst(ingested_at)],
         )
         self.con.execute(
             "insert into order_customers values (?, ?, 'ヤマダ　タロウ', '0312345678', 'taro@example.jp')",
@@ -156,3 +159,95 @@ def loopback(monkeypatch, data_dir):
     from tasks.settings import get_settings
 
     return get_settings()
+
+
+class RawServer:
+    """A real server on 127.0.0.1 (TLS when given a context) that reads one request per connection,
+    records its head and the TLS server name asked for, then answers `response` `chunk` bytes at a
+    time with `delay` seconds between chunks (a trickling server when the delay is long)."""
+
+    def __init__(self, tls: ssl.SSLContext | None, response: bytes, delay: float = 0.0, chunk: int = 1 << 16):
+        self.tls, self.response, self.delay, self.chunk = tls, response, delay, chunk
+        self.heads: list[str] = []
+        self.server_names: list[str | None] = []
+        self.connections = 0
+        if tls is not None:
+            tls.sni_callback = lambda sock, name, ctx: self.server_names.append(name)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                got = conn.recv(65536)
+                if not got:
+                    return
+                data += got
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), b"0"))
+            while len(body) < length:
+                body += conn.recv(65536)
+            self.heads.append(head.decode("latin-1"))
+            for i in range(0, len(self.response), self.chunk):
+                conn.sendall(self.response[i:i + self.chunk])
+                time.sleep(self.delay)
+        except OSError:
+            pass  # the client gave up (what the trickle tests expect)
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def tls():
+    """A test CA (trustme) and a server certificate for hook.test: (server context, client context)."""
+    import trustme
+
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hook.test").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return server, client
+
+
+@pytest.fixture
+def raw_servers():
+    made: list[RawServer] = []
+
+    def make(*args, **kw) -> RawServer:
+        made.append(RawServer(*args, **kw))
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.close()
+
+
+def resolver_of(table: dict[str, list[str]], calls: list[str] | None = None):
+    """A resolver hook answering from `table` (names not in it do not resolve), recording each call."""
+
+    def resolve(host: str, port: int) -> list[str]:
+        if calls is not None:
+            calls.append(host)
+        if host not in table:
+            raise OSError(f"no such name: {host}")
+        return table[host]
+
+    return resolve

@@ -146,3 +146,41 @@ def test_an_order_expired_by_a_late_void_expires_after_the_void(facts):
         ("payment.cancelled", datetime(2026, 11, 12, 9)),
         ("order.expired", datetime(2026, 11, 12, 9)),
     ]
+
+
+def test_a_resent_record_counts_from_its_first_sighting(facts):
+    """Looking only at files after the mark, an event seen again still counts from its first
+    sighting: a record from before the merchant had a notify_url, re-sent after, makes no event."""
+    facts.master(jst(2026, 11, 1), {"M000001": (None, None)})
+    facts.order("M000001", "A-1", "seven", "1000000000001", 3980, date(2026, 11, 9), jst(2026, 11, 2, 10))
+    facts.record("seven", "01", "1000000000001", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 3, 10))
+    assert enqueue_events(facts.con, jst(2026, 11, 4)) == 0
+    facts.master(jst(2026, 11, 5), {"M000001": (URL, SECRET)})
+    assert enqueue_events(facts.con, jst(2026, 11, 5, 12)) == 0
+    facts.record("seven", "01", "1000000000001", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 6, 10))
+    assert enqueue_events(facts.con, jst(2026, 11, 7)) == 0
+    facts.record("seven", "02", "1000000000001", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 8, 6))
+    assert enqueue_events(facts.con, jst(2026, 11, 9)) == 1
+
+
+def test_the_enqueue_looks_only_at_files_after_its_mark(facts):
+    facts.master(jst(2026, 11, 1), {"M000001": (URL, SECRET)})
+    facts.order("M000001", "A-1", "seven", "1000000000001", 3980, date(2026, 11, 9), jst(2026, 11, 2, 10))
+    facts.order("M000001", "A-2", "seven", "1000000000002", 3980, date(2026, 11, 9), jst(2026, 11, 2, 10))
+    facts.record("seven", "01", "1000000000001", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 3, 10))
+    assert enqueue_events(facts.con, jst(2026, 11, 4)) == 1
+    marks = facts.con.execute("select as_of, max_file_id, enqueued from notification_enqueue_marks")
+    marks = marks.fetchall()
+    assert marks == [(datetime(2026, 11, 4), facts.file_id, 1)]
+    # a record in a file the mark has passed (ingestion never does this: file ids grow in commit
+    # order) is not looked at again; a new file is
+    facts.file_id, passed = 0, facts.file_id
+    facts.record("seven", "01", "1000000000002", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 3, 11))
+    facts.file_id = passed
+    assert enqueue_events(facts.con, jst(2026, 11, 5)) == 0
+    facts.record("seven", "02", "1000000000001", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 4, 6))
+    assert enqueue_events(facts.con, jst(2026, 11, 6)) == 1
+    # without marks every fact is looked at again
+    facts.con.execute("delete from notification_enqueue_marks")
+    assert enqueue_events(facts.con, jst(2026, 11, 6)) == 1
+    assert sorted(e[2] for e in events(facts.con)) == ["A-1", "A-1", "A-2"]

@@ -63,6 +63,7 @@ def test_incremental_runs_enqueue_exactly_what_one_full_run_does(settings, wareh
         stepwise = con.execute("select event_id, type, happened_at from notification_outbox").fetchall()
     with warehouse.write() as con:
         con.execute("delete from notification_outbox")
+        con.execute("delete from notification_enqueue_marks")  # the outbox from scratch: no mark either
         reconcile(con, datetime(2026, 11, 20, tzinfo=JST))  # full
         full = con.execute("select event_id, type, happened_at from notification_outbox").fetchall()
     assert len(full) == 14

@@ -11,7 +11,7 @@ from tasks.master import load_master
 from tasks.reconcile.run import reconcile
 from tasks.render import run
 from tasks.render.pdf import font_problems, page_png, pdf_text
-from tasks.settle.run import settle
+from tasks.settle.run import run_settlement
 
 
 def jst(*args) -> datetime:
@@ -24,7 +24,8 @@ def test_reports_of_the_sample_scenario(sample_inbox, sample_master, settings, w
     for when in (jst(2026, 11, 12, 7), jst(2026, 11, 26, 7), jst(2026, 12, 11, 7)):
         with warehouse.write() as con:
             reconcile(con, when)
-        assert settle(settings, when, finalize=True).check_ok
+        with warehouse.write() as con:
+            assert run_settlement(con, when, settings, finalize=True).check_ok
     as_of = jst(2026, 12, 11, 8)
     with warehouse.read() as con:
         jobs = run.plan(con, as_of, settings, lookback_days=40)

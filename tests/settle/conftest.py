@@ -9,6 +9,11 @@ from datetime import date, datetime
 
 import pytest
 
+from tasks.settings import Settings
+from tasks.settle.payouts import write_payout_files
+from tasks.settle.run import RunResult, run_settlement
+from tasks.warehouse import Warehouse
+
 MERCHANTS = {
     # merchant_id: (cycle, plan, bank, branch, account type, number, name_kana)
     "M000001": (1, "P1", "0005", "001", "1", "1234567", "ｶ)ｻﾝﾌﾟﾙｼﾖｳﾃﾝ"),
@@ -19,6 +24,17 @@ PLANS = [
     ("P1", 10000, 3000, 130, 120, 125, 120, 120, 120, 0),
     ("P2", 0, 0, 0, 0, 0, 0, 0, 0, 250),
 ]
+
+
+def settle(settings: Settings, as_of: datetime, **options) -> RunResult:
+    """A settlement run as the CLI and the daily flow make it: its own unit of work, then the payout
+    files put on disk."""
+    wh = Warehouse(settings.warehouse_path)
+    with wh.write() as con:
+        result = run_settlement(con, as_of, settings, **options)
+    with wh.session() as con:
+        write_payout_files(con, settings.out_dir)
+    return result
 
 
 class Book:

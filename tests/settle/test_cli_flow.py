@@ -40,6 +40,20 @@ def test_settle_draft_then_finalize_then_clawback(book, settings):
     assert "--as-of 'yesterday'" in str(run("settle", "--as-of", "yesterday").exception)
 
 
+def test_settle_with_nothing_past_its_cutoff_says_so_and_names_the_next_one(book):
+    book.payment("M000003", "daily", 50000, "2026-11-04", datetime(2026, 11, 9, 6), stamp=True)
+    r = run("settle", "--as-of", "2026-11-11T07:00", "--finalize")
+    assert r.exit_code == 0, r.output
+    assert "nothing past its cut-off as of 2026-11-11 07:00: no settlement to compute" in r.output
+    assert "next cut-off 2026-11-11 23:59:59 JST (payout 2026-11-16)" in r.output
+    assert "M000003-" not in r.output  # no empty table of statements
+    # a preview of a later payout date is a draft: nothing to finalize, and the next cut-off named
+    p = run("settle", "--as-of", "2026-11-11T07:00", "--payout-date", "2026-11-16", "--finalize")
+    assert p.exit_code == 0, p.output
+    assert "M000003-20261101" in p.output and "draft" in p.output
+    assert "nothing to finalize" in p.output and "next cut-off 2026-11-11 23:59:59 JST" in p.output
+
+
 def test_settle_exits_non_zero_when_its_check_fails(book):
     book.payment("M000003", "daily", 8000, "2026-11-04", datetime(2026, 11, 9, 6), settleable=False)
     r = run("settle", "--as-of", "2026-11-12T07:00", "--finalize")

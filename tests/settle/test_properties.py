@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 from tasks.clock import JST
 from tasks.settings import Settings
 from tasks.settle.calendar import period_of
-from tasks.settle.run import settle
 from tasks.warehouse import Warehouse
 
-from .conftest import MERCHANTS, Book
+from .conftest import MERCHANTS, Book, settle
 
 payment = st.tuples(
     st.sampled_from(sorted(MERCHANTS)),

@@ -9,8 +9,9 @@ import pytest
 from tasks.clock import JST
 from tasks.errors import KonbiniError
 from tasks.settle.adjust import record_clawback
-from tasks.settle.run import settle
 from tasks.settle.zengin import read_trailer
+
+from .conftest import settle
 
 
 def at(text: str) -> datetime:
@@ -28,10 +29,15 @@ def test_nothing_before_the_cutoff_then_a_draft_after_it(book, settings):
     before = settle(settings, at("2026-11-11T23:59:59"))
     assert before.statements.height == 0 and before.check_ok
     assert before.conservation["waiting"] == 45000
+    # the run names the next cut-off of the merchants' cycles (here the one it waits for)
+    assert (before.next_cutoff, before.next_payout_date) == (datetime(2026, 11, 11, 23, 59, 59),
+                                                             date(2026, 11, 16))
     after = settle(settings, at("2026-11-12T00:00:00"))
     s = figures(after, "M000003-20261101")
     assert (s["payout_date"], s["state"], s["payments_total"]) == (date(2026, 11, 16), "draft", 45000)
     assert after.conservation["in_run"] == 45000
+    assert (after.next_cutoff, after.next_payout_date) == (datetime(2026, 11, 17, 23, 59, 59),
+                                                           date(2026, 11, 20))
     assert not list((settings.out_dir / "payouts").glob("*")), "a draft writes no payout file"
 
 

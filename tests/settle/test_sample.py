@@ -9,8 +9,9 @@ from tasks.clock import JST
 from tasks.ingest import pull
 from tasks.master import load_master
 from tasks.reconcile.run import reconcile
-from tasks.settle.run import settle
 from tasks.settle.zengin import read_trailer
+
+from .conftest import settle
 
 
 def jst(*args) -> datetime:
