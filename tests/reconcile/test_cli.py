@@ -42,3 +42,20 @@ def test_show_gives_the_order_beside_the_payment_and_its_events(reconciled):
     assert _row(r.output, "status")[-2:] == ["extra", "expired"]
     assert _row(r.output, "id")[-1] == "A-1006"
     assert _row(r.output, "01", "its events")[2] == "cvs/CVS_20261104170000_000001.csv"
+
+
+def test_the_flow_checks_its_parameters_before_any_work(prefect_harness, reconciled, warehouse):
+    """A run started from the Prefect UI with a bad parameter fails at once, with the CLI's sentence."""
+    from flows.reconcile import reconcile as reconcile_flow
+    from tasks.errors import KonbiniError
+
+    def runs() -> int:
+        with warehouse.read() as con:
+            return con.execute("select count(*) from reconcile_runs").fetchall()[0][0]
+
+    before = runs()
+    with pytest.raises(KonbiniError, match="merchant M999999: no such merchant in the master data"):
+        reconcile_flow(merchant="M999999")
+    with pytest.raises(KonbiniError, match="since 2026-11-20 00:00 is after until 2026-11-01 00:00"):
+        reconcile_flow(since=jst(2026, 11, 20), until=jst(2026, 11, 1))
+    assert runs() == before
