@@ -14,6 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tasks import clock
+from tasks.lookups import require_reconcile_scope
 from tasks.reconcile.report import summary_markdown
 from tasks.reconcile.run import ReconcileResult
 from tasks.reconcile.run import reconcile as reconcile_facts
@@ -49,6 +50,7 @@ def reconcile(
     as_of = clock.jst(as_of) if as_of else None
     since = clock.jst(since) if since else None
     until = clock.jst(until) if until else None
+    require_reconcile_scope(open_warehouse(), merchant, since, until)  # a bad one fails before any work
     result = run_reconciliation(as_of, merchant, since, until, full)
     create_markdown_artifact(
         key="reconcile-summary", markdown=summary_markdown(result),

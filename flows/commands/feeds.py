@@ -71,10 +71,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List the files taken from the inbox, newest first, with their state and every reason."""
         from tasks.inbox import recorded_files
+        from tasks.lookups import require_file_kind
         from tasks.warehouse import open_warehouse
 
         if state is not None and state not in STATES:
             raise KonbiniError(f"--state {state!r} is not one of {', '.join(STATES)}")
+        if kind is not None:
+            require_file_kind(kind, "--kind")
         with open_warehouse().read() as con:
             rows = recorded_files(con, state, kind, limit)
         table = Table(title=f"{len(rows)} file(s)" + (f" {state}" if state else ""))

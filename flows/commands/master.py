@@ -1,4 +1,8 @@
-"""`konbini master …`: load the merchant master set, show the current one."""
+"""`konbini master …`: load the merchant master set, show the current one.
+
+Area modules are imported inside each command, not at the top: every command module is imported
+for `konbini --help`, which must not pay for DuckDB, Polars or Pandera (docs/benchmarks.md, CLI).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.commands.options import as_of_option as _as_of
+from flows.commands.options import print_table
 from tasks.errors import KonbiniError
+from tasks.render.labels import mask_account
 
 out = Console()
 err = Console(stderr=True)
-
-
-def _masked(account_number: str) -> str:
-    return "*" * (len(account_number) - 3) + account_number[-3:]
 
 
 def _load(directory: Path, as_of: str | None, dry_run: bool) -> None:
@@ -33,14 +35,13 @@ def _load(directory: Path, as_of: str | None, dry_run: bool) -> None:
     except MasterRejected as e:
         table = Table(title="why the master data was rejected")
         for c in ("file", "line", "field", "value", "reason"):
-            table.add_column(c, overflow="fold")
+            table.add_column(c, no_wrap=c in ("file", "line", "field"))
         for r in e.reasons:
             table.add_row(r.file, "" if r.line_no is None else str(r.line_no), r.field or "",
                           "" if r.value is None else r.value, r.reason)
-        wide = Console(stderr=True, width=max(err.width, 160))
-        wide.print(table)
-        wide.print(f"master data in {directory} rejected: {len(e.reasons)} reason(s); nothing was loaded",
-                   highlight=False, soft_wrap=True)
+        print_table(err, table)
+        err.print(f"master data in {directory} rejected: {len(e.reasons)} reason(s); nothing was loaded",
+                  highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if dry_run:
         verdict = (f"would become master load {result.load_id}" if result.new_load
@@ -103,17 +104,17 @@ def register(app: typer.Typer) -> None:
         for title, (frame, columns) in tables.items():
             table = Table(title=f"{title} ({frame.height})")
             for c in columns:
-                table.add_column(c.replace("_", " "))
+                table.add_column(c.replace("_", " "), no_wrap=c.endswith(("_id", "_code", "_number")))
             for row in frame.iter_rows(named=True):
                 cells = []
                 for c in columns:
                     v = row[c]
                     if c == "account_number":
-                        v = _masked(v)
+                        v = mask_account(v)
                     elif isinstance(v, list):
                         v = "|".join(v)
                     elif isinstance(v, bool):
                         v = "yes" if v else ""
                     cells.append("" if v is None else str(v))
                 table.add_row(*cells)
-            Console(width=max(out.width, 160)).print(table)
+            print_table(out, table)

@@ -1,4 +1,8 @@
-"""`konbini notifications …`: list the outbox, replay events, run a delivery."""
+"""`konbini notifications …`: list the outbox, replay events, run a delivery.
+
+Area modules are imported inside each command, not at the top: every command module is imported
+for `konbini --help`, which must not pay for DuckDB, httpx or Prefect (docs/benchmarks.md, CLI).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.commands.options import cell as _fmt
-from flows.commands.options import time_option as _time
-from tasks import clock
+from flows.commands.options import as_of_option, cell, print_table, time_option
 from tasks.errors import KonbiniError
 
 out = Console()
@@ -25,24 +27,27 @@ def register(app: typer.Typer) -> None:
     def list_cmd(
         merchant: str = typer.Option(None, help="Only this merchant (M + 6 digits)."),
         state: str = typer.Option(None, help="Only this state: pending, delivered or dead."),
-        limit: int = typer.Option(200, help="At most this many events, newest first."),
+        limit: int = typer.Option(50, min=1, help="At most this many events, newest first."),
     ) -> None:
         """List notification events with their delivery state, newest first."""
+        from tasks.lookups import require_merchant
         from tasks.notify.outbox import list_events
         from tasks.warehouse import open_warehouse
 
         with open_warehouse().read() as con:
+            if merchant is not None:
+                require_merchant(con, merchant, "--merchant")
             rows = list_events(con, merchant, state, limit)
-        table = Table(title=f"notifications ({len(rows)})")
+        more = " (the newest: --limit for more)" if len(rows) == limit else ""
+        table = Table(title=f"notifications ({len(rows)}){more}")
         columns = ("event_id", "type", "merchant_id", "order_id", "amount", "created_at", "state",
                    "attempts", "next_attempt_at", "last_status_code", "last_error")
         for c in columns:
-            table.add_column(c.replace("_", " "), no_wrap=c == "event_id")
+            table.add_column(c.replace("_", " "), no_wrap=c in ("event_id", "merchant_id", "order_id"))
         for r in rows:
             next_at = r["next_attempt_at"] if r["state"] == "pending" else None
-            table.add_row(*[_fmt(next_at if c == "next_attempt_at" else r[c]) for c in columns])
-        # wide enough for whole event ids (what an operator copies) even when piped
-        Console(width=max(out.width, 200)).print(table)
+            table.add_row(*[cell(next_at if c == "next_attempt_at" else r[c]) for c in columns])
+        print_table(out, table)
 
     @group.command("replay")
     def replay_cmd(
@@ -55,6 +60,7 @@ def register(app: typer.Typer) -> None:
         timeout_s: float = typer.Option(10.0, "--timeout", help="Seconds a merchant's server has to answer."),
     ) -> None:
         """Send events again with the same event id: one EVENT_ID, or --merchant with --since."""
+        from tasks.lookups import require_merchant
         from tasks.notify.delivery import deliver_due
         from tasks.notify.outbox import replay
         from tasks.settings import get_settings
@@ -64,12 +70,14 @@ def register(app: typer.Typer) -> None:
             raise KonbiniError("give either an EVENT_ID or --merchant with --since, not both")
         if event_id is None and (merchant is None or since is None):
             raise KonbiniError("replay needs an EVENT_ID, or both --merchant and --since")
+        when, since_t = as_of_option(as_of), time_option(since, "--since")
         settings = get_settings()
-        when = _time(as_of, "--as-of") or clock.now()
         warehouse = open_warehouse(settings)
         with warehouse.write() as con:
+            if merchant is not None:
+                require_merchant(con, merchant, "--merchant")
             ids = replay(con, when, by or getpass.getuser(), event_id=event_id, merchant_id=merchant,
-                         since=_time(since, "--since"))
+                         since=since_t)
         if not ids:
             out.print(f"no notification of {merchant} created since {since}: nothing to replay")
             return
@@ -88,9 +96,10 @@ def register(app: typer.Typer) -> None:
         timeout_s: float = typer.Option(10.0, "--timeout", help="Seconds a merchant's server has to answer."),
     ) -> None:
         """Run the delivery flow once (what the service schedules every minute)."""
+        when = time_option(as_of)  # checked before Prefect is even imported
         from flows.notify import deliver_notifications
 
-        summary = deliver_notifications(as_of=_time(as_of, "--as-of"), timeout_s=timeout_s)
+        summary = deliver_notifications(as_of=when, timeout_s=timeout_s)
         out.print(
             f"{summary['attempted']} attempted: {summary['delivered']} delivered, {summary['failed']} "
             f"failed, {summary['dead']} dead-lettered"

@@ -1,34 +1,23 @@
-"""`konbini reports …`: render what is due, render one report on demand, list, resend, check."""
+"""`konbini reports …`: render what is due, render one report on demand, list, resend, check.
+
+Area modules are imported inside each command, not at the top: every command module is imported
+for `konbini --help`, which must not pay for DuckDB, WeasyPrint or Prefect (docs/benchmarks.md, CLI).
+"""
 
 from __future__ import annotations
 
 import getpass
-import re
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from flows.commands.options import as_of_option as _as_of
+from flows.commands.options import date_option, month_option
 from tasks import clock
 from tasks.errors import KonbiniError
 
 out = Console()
-_MERCHANT = re.compile(r"M\d{6}")
-
-
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise KonbiniError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _merchant(text: str) -> str:
-    if not _MERCHANT.fullmatch(text):
-        raise KonbiniError(f"--merchant {text!r} is not a merchant id (M + 6 digits)")
-    return text
 
 
 def _encoding(text: str) -> str:
@@ -37,15 +26,9 @@ def _encoding(text: str) -> str:
     return text
 
 
-def out_root_path() -> Path:
-    from tasks.render.run import out_root
-    from tasks.settings import get_settings
-
-    return out_root(get_settings())
-
-
 def _render_one(build, csv_encoding: str) -> None:
-    """Gather with `build(con, settings)`, render, record; print where the files are."""
+    """Check the arguments and gather with `build(con, settings)`, render, record; print where the
+    files are."""
     from tasks.render.run import render_due
     from tasks.settings import get_settings
     from tasks.warehouse import open_warehouse
@@ -67,13 +50,14 @@ def register(app: typer.Typer) -> None:
     @group.command("render")
     def render_cmd(
         as_of: str = typer.Option(None, "--as-of", help="Render what is due at this JST time (default now)."),
-        workers: int = typer.Option(2, help="Processes rendering PDFs."),
+        workers: int = typer.Option(2, min=1, help="Processes rendering PDFs."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
     ) -> None:
         """Render every report due (and mail merchants theirs when SMTP is configured): a flow run."""
+        when, encoding = _as_of(as_of), _encoding(csv_encoding)  # checked before Prefect is imported
         from flows.reports import render_reports
 
-        summary = render_reports(as_of=_as_of(as_of), workers=workers, csv_encoding=_encoding(csv_encoding))
+        summary = render_reports(as_of=when, workers=workers, csv_encoding=encoding)
         out.print(f"rendered {summary['rendered']}, mailed {summary['accepted']}, "
                   f"mail failures {summary['failed']}")
         for rid in summary["reports"]:
@@ -86,14 +70,16 @@ def register(app: typer.Typer) -> None:
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
     ) -> None:
         """Render one merchant's collection report (収納結果) of one day."""
-        from datetime import timedelta
-
+        from tasks.lookups import require_merchant
         from tasks.render import collection
-        from tasks.render.run import start_of
 
-        m, d = _merchant(merchant), _day(day, "--day")
-        _render_one(lambda con, s: collection.gather(con, m, d, s, start_of(d + timedelta(days=1))),
-                    _encoding(csv_encoding))
+        d, encoding = date_option(day, "--day"), _encoding(csv_encoding)
+
+        def build(con, settings):
+            m = require_merchant(con, merchant, "--merchant")
+            return collection.gather(con, m, d, settings, collection.as_of_for(d))
+
+        _render_one(build, encoding)
 
     @group.command("statement")
     def statement_cmd(
@@ -104,13 +90,13 @@ def register(app: typer.Typer) -> None:
         """Render one settlement statement (入金明細書 兼 適格請求書); drafts are marked 下書き."""
         from tasks.render import statement
 
-        def build(con, s):
-            row = con.execute("select finalized_at from settlement_finalizations where settlement_id = ?",
-                              [settlement]).fetchone()
-            at = clock.jst(row[0]) if row else _as_of(as_of)
-            return statement.gather(con, settlement, s, at)
+        draft_as_of, encoding = _as_of(as_of), _encoding(csv_encoding)
 
-        _render_one(build, _encoding(csv_encoding))
+        def build(con, settings):
+            at = statement.as_of_for(con, settlement, draft_as_of)
+            return statement.gather(con, settlement, settings, at)
+
+        _render_one(build, encoding)
 
     @group.command("schedule")
     def schedule_cmd(
@@ -119,31 +105,37 @@ def register(app: typer.Typer) -> None:
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
     ) -> None:
         """Render one merchant's settlement schedule (入金スケジュール表) for a month."""
+        from tasks.lookups import require_merchant
         from tasks.render import schedule
-        from tasks.render.run import start_of
 
-        m = _merchant(merchant)
-        first = _day(month + "-01", "--month")
-        made = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
-        _render_one(lambda con, s: schedule.gather(con, m, first, s, start_of(made)), _encoding(csv_encoding))
+        first, encoding = month_option(month), _encoding(csv_encoding)
+
+        def build(con, settings):
+            m = require_merchant(con, merchant, "--merchant")
+            return schedule.gather(con, m, first, settings, schedule.as_of_for(first))
+
+        _render_one(build, encoding)
 
     @group.command("list")
     def list_cmd(merchant: str = typer.Option(None, help="Only this merchant.")) -> None:
         """Rendered reports with their e-mail delivery state."""
+        from tasks.lookups import require_merchant
+        from tasks.render.listing import rendered_reports
+        from tasks.render.run import out_root
+        from tasks.settings import get_settings
         from tasks.warehouse import open_warehouse
 
-        with open_warehouse().read() as con:
-            rows = con.execute(
-                """select o.report_id, o.as_of, o.pdf_path,
-                          coalesce(string_agg(d.recipient || ' #' || d.round || ' ' || d.state, ', '), '')
-                   from report_outputs o left join v_report_deliveries d using (report_id)
-                   where $m is null or o.merchant_id = $m
-                   group by all order by o.report_id""", {"m": merchant}).fetchall()
+        settings = get_settings()
+        with open_warehouse(settings).read() as con:
+            if merchant is not None:
+                require_merchant(con, merchant, "--merchant")
+            reports = rendered_reports(con, merchant)
         # plain lines (not a table): report ids stay whole and greppable in any terminal width
-        out.print(f"{len(rows)} reports (files under {out_root_path()})", highlight=False)
-        for r in rows:
-            out.print(f"{r[0]}  as of {r[1]:%Y-%m-%d %H:%M}  {r[3] or 'not mailed'}", highlight=False,
-                      soft_wrap=True)
+        out.print(f"{len(reports)} reports (files under {out_root(settings)})", highlight=False,
+                  soft_wrap=True)
+        for r in reports:
+            out.print(f"{r.report_id}  as of {r.as_of:%Y-%m-%d %H:%M}  {r.deliveries or 'not mailed'}",
+                      highlight=False, soft_wrap=True)
 
     @group.command("resend")
     def resend_cmd(

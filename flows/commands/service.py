@@ -1,4 +1,8 @@
-"""Running konbini as a service: `konbini serve` and `konbini deployments`."""
+"""Running konbini as a service: `konbini serve` and `konbini deployments`.
+
+Prefect and httpx are imported inside the commands, not at the top: every command module is imported
+for `konbini --help`, which must not pay for them (docs/benchmarks.md, CLI).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.commands.options import print_table
 from tasks.errors import KonbiniError
 
-out = Console(width=120)
+out = Console()
 err = Console(stderr=True)
 
 
@@ -51,33 +56,24 @@ def register(app: typer.Typer) -> None:
         PREFECT_API_URL Prefect starts a temporary server that dies with this process: for
         operations start `prefect server start` first (docs/operations.md).
         """
-        from flows import serve
-
         if work_pool and not register_only:
             raise KonbiniError("--work-pool needs --register-only (served deployments use no pool)")
+        from flows import serve
+
         _check_api()
         if register_only:
-            ids = serve.register(work_pool)
-            if not ids:
-                raise KonbiniError("no flow of the schedule exists in this checkout (flows/serve.py)")
-            out.print(f"registered {len(ids)} deployments")
+            out.print(f"registered {len(serve.register(work_pool))} deployments")
             return
-        try:
-            serve.serve(limit=limit)
-        except LookupError as e:
-            raise KonbiniError(f"{e} (flows/serve.py)") from None
+        serve.serve(limit=limit)
 
     @app.command("deployments")
     def deployments_cmd() -> None:
-        """List the scheduled deployments: flow, cron lines (Asia/Tokyo) and whether the flow exists."""
+        """List the scheduled deployments: flow, cron lines (Asia/Tokyo), what happens on overlap."""
         from flows import serve
 
         table = Table(title=f"konbini deployments (cron in {serve.TIMEZONE})")
-        for col in ("deployment", "flow", "cron", "on overlap", "available"):
-            table.add_column(col)
+        for col in ("deployment", "flow", "cron", "on overlap"):
+            table.add_column(col, no_wrap=col != "cron")
         for s in serve.SCHEDULE:
-            table.add_row(
-                s.name, s.flow, "\n".join(s.crons), s.on_collision.value.lower(),
-                "yes" if serve.load_flow(s.flow) is not None else "not yet",
-            )
-        out.print(table)
+            table.add_row(s.name, s.flow, "\n".join(s.crons), s.on_collision.value.lower())
+        print_table(out, table)

@@ -1,8 +1,11 @@
-"""`konbini simulate`: write a realistic inbox (master data, orders, the chains' feeds) from a seed."""
+"""`konbini simulate`: write a realistic inbox (master data, orders, the chains' feeds) from a seed.
+
+The simulator is imported inside the command, not at the top: every command module is imported for
+`konbini --help`, which must not pay for it (docs/benchmarks.md, CLI).
+"""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tasks.errors import KonbiniError
+from flows.commands.options import date_option
 
 out = Console()
 
@@ -35,10 +38,7 @@ def register(app: typer.Typer) -> None:
         from tasks.simulate.anomalies import parse_rate_options
         from tasks.simulate.run import simulate
 
-        try:
-            first = date.fromisoformat(start)
-        except ValueError:
-            raise KonbiniError(f"--start {start!r} is not a date (YYYY-MM-DD)") from None
+        first = date_option(start, "--start")
         settings = get_settings()
         summary = simulate(
             out_dir or settings.data_dir, first, days, orders_per_day, seed, merchants,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import polars as pl
 
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
@@ -103,8 +102,9 @@ def list_exceptions(
     state: str | None = None,
     code: str | None = None,
     merchant: str | None = None,
-) -> pl.DataFrame:
-    """Exceptions of the last reconciliation (v_exceptions), filtered, oldest first."""
+) -> list[dict]:
+    """Exceptions of the last reconciliation (v_exceptions), filtered, oldest first: rows for
+    operators (plain rows, not a frame: `konbini exceptions list` must not pay for Polars)."""
     if code and code not in BY_CODE:
         raise KonbiniError(f"--code {code!r}: unknown exception code; one of {', '.join(BY_CODE)}")
     if state and state not in ("open", "cleared", "resolved"):
@@ -120,11 +120,15 @@ def list_exceptions(
         + (" where " + " and ".join(where) if where else "")
         + " order by raised_at, id"
     )
-    return con.sql(sql, params=params).pl()
+    cur = con.execute(sql, params)
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def show_exception(con: duckdb.DuckDBPyConnection, exception_id: str) -> dict:
-    """Everything about one exception: its row, its rule and its payment (no personal data)."""
+    """Everything about one exception: its row, its rule, its payment (`payment.*`), its order
+    (`order.*`: amount, due date, status) and its events (`events`: kind, when and in which file
+    first received); no personal data."""
     rel = con.execute("select * from v_exceptions where id = ?", [exception_id])
     cols = [d[0] for d in rel.description]
     row = rel.fetchone()
@@ -143,4 +147,20 @@ def show_exception(con: duckdb.DuckDBPyConnection, exception_id: str) -> dict:
     prow = pay.fetchone()
     if prow is not None:
         info.update({f"payment.{c}": v for c, v in zip(pcols, prow, strict=True)})
+    order = con.execute(
+        "select order_id, amount, due_date, status from v_order_status"
+        " where merchant_id = ? and order_id = ?", [info["merchant_id"], info["order_id"]])
+    ocols = [d[0] for d in order.description]
+    for orow in order.fetchall():  # one at most
+        info.update({f"order.{c}": v for c, v in zip(ocols, orow, strict=True)})
+    # its events (01, 02, 03), each with the file that first brought it; from feed_records, where
+    # the filter on the payment applies before grouping (payment_events groups everything first)
+    events = con.execute(
+        "select r.kind, min(r.ingested_at) as received_at, any_value(f.folder || '/' || f.name"
+        " order by r.ingested_at, r.file_id, r.record_no) as first_file, count(*) as sightings"
+        " from feed_records r join inbound_files f using (file_id)"
+        " where r.payment_id = (select payment_id from exceptions where exception_id = ?)"
+        " group by r.kind order by r.kind", [exception_id])
+    enames = [d[0] for d in events.description]
+    info["events"] = [dict(zip(enames, row, strict=True)) for row in events.fetchall()]
     return info

@@ -8,10 +8,11 @@ with counts and totals per chain and kind and a bar chart of the day by chain.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import duckdb
 
+from tasks.clock import JST
 from tasks.render.jobs import ReportJob
 from tasks.render.labels import CHAIN_ORDER, KINDS, chain_name, jdate
 from tasks.settings import Settings
@@ -31,6 +32,11 @@ where o.merchant_id = $merchant
   and e.first_ingested_at >= $day and e.first_ingested_at < $next_day
 order by e.paid_date, e.paid_time, e.chain, e.reference, e.store_code, e.kind, e.event_id
 """
+
+
+def as_of_for(day: date) -> datetime:
+    """A day's report is as of the next 00:00 JST: the day is over, the report final."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=JST)
 
 
 def merchants_with_events(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:

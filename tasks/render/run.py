@@ -56,7 +56,7 @@ def plan(con: duckdb.DuckDBPyConnection, as_of: datetime, settings: Settings,
         day = today - timedelta(days=back)
         for m in collection.merchants_with_events(con, day):
             if f"collection/{m}/{day.isoformat()}" not in done:
-                jobs.append(collection.gather(con, m, day, settings, start_of(day + timedelta(days=1))))
+                jobs.append(collection.gather(con, m, day, settings, collection.as_of_for(day)))
     wanted = [
         (sid, jst(finalized_at))
         for sid, merchant_id, finalized_at in con.execute(
@@ -69,7 +69,7 @@ def plan(con: duckdb.DuckDBPyConnection, as_of: datetime, settings: Settings,
     month = schedule.next_month(today)
     for m in schedule.merchants_due(con) if "schedule" in kinds else []:
         if f"schedule/{m}/{month:%Y-%m}" not in done:
-            jobs.append(schedule.gather(con, m, month, settings, start_of(today.replace(day=1))))
+            jobs.append(schedule.gather(con, m, month, settings, schedule.as_of_for(month)))
     yesterday = today - timedelta(days=1)
     if "operations" in kinds and f"operations/_operations/{yesterday.isoformat()}" not in done:
         jobs.append(operations.gather(con, yesterday, settings, start_of(today)))

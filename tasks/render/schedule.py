@@ -8,10 +8,11 @@ terminated merchants do not (they take no new orders; their remaining settlement
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import duckdb
 
+from tasks.clock import JST
 from tasks.render.jobs import ReportJob
 from tasks.render.labels import jdate
 from tasks.settings import Settings
@@ -23,6 +24,12 @@ CSV_HEADER = ("merchant_id", "month", "settlement_cycle", "period_start", "perio
 
 def next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def as_of_for(month: date) -> datetime:
+    """A schedule is made on the 1st of the month before the one it is about, at 00:00 JST."""
+    made = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    return datetime.combine(made, time(0), tzinfo=JST)
 
 
 def merchants_due(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -17,6 +17,7 @@ from datetime import datetime
 
 import duckdb
 
+from tasks.clock import jst
 from tasks.errors import KonbiniError
 from tasks.render.jobs import ReportJob
 from tasks.render.labels import ACCOUNT_TYPES, chain_name, jdate, mask_account
@@ -52,6 +53,14 @@ from v_settlement_lines where settlement_id in (select unnest($ids)) order by se
 def finalized_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute("select settlement_id from settlement_finalizations order by settlement_id").fetchall()
     return [r[0] for r in rows]
+
+
+def as_of_for(con: duckdb.DuckDBPyConnection, settlement_id: str, draft_as_of: datetime) -> datetime:
+    """A finalized settlement's statement is as of its finalization (the same bytes whenever it is
+    rendered); a draft's is as of the time asked."""
+    rows = con.execute("select finalized_at from settlement_finalizations where settlement_id = ?",
+                       [settlement_id]).fetchall()
+    return jst(rows[0][0]) if rows else draft_as_of
 
 
 def gather(con: duckdb.DuckDBPyConnection, settlement_id: str, settings: Settings,
