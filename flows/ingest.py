@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows import runtime
 from tasks import clock
 from tasks.inbox import FileOutcome
 from tasks.ingest import RETRY_DELAYS, SourceUnreachable, pull
@@ -42,10 +41,10 @@ def summary_rows(outcomes: list[FileOutcome]) -> list[dict]:
     return rows
 
 
-@task(name="pull-inbox", **_TASK)
+@runtime.task(name="pull-inbox", **_TASK)
 def pull_inbox(as_of: datetime, inbox: str | None, retry_delays: list[float]) -> list[FileOutcome]:
     settings = get_settings()
-    logger = get_run_logger()
+    logger = runtime.logger()
     try:
         outcomes = pull(open_warehouse(settings), as_of, settings, inbox, retry_delays=retry_delays)
     except SourceUnreachable as e:
@@ -59,12 +58,12 @@ def pull_inbox(as_of: datetime, inbox: str | None, retry_delays: list[float]) ->
     return outcomes
 
 
-@task(name="publish-analytics", **_TASK)
+@runtime.task(name="publish-analytics", **_TASK)
 def publish() -> None:
     open_warehouse().publish()
 
 
-@flow(name="pull-feeds", retries=2, retry_delay_seconds=60, log_prints=False)
+@runtime.flow(name="pull-feeds", retries=2, retry_delay_seconds=60, log_prints=False)
 def pull_feeds(
     as_of: datetime | None = None, inbox: str | None = None, retry_delays: list[float] | None = None
 ) -> list[dict]:
@@ -76,11 +75,11 @@ def pull_feeds(
     if any(o.state in ("accepted", "quarantined") for o in outcomes):
         publish()
     rows = summary_rows(outcomes)
-    create_table_artifact(
+    runtime.table_artifact(
         table=rows or [{"what": "files", "item": "none waiting", "count": 0}],
         key="pull-feeds",
         description=f"Inbox pull as of {as_of:%Y-%m-%d %H:%M} JST",
     )
-    get_run_logger().info("pull at %s: %s", as_of.isoformat(),
+    runtime.logger().info("pull at %s: %s", as_of.isoformat(),
                           ", ".join(f"{r['item']} {r['count']}" for r in rows) or "nothing waiting")
     return rows

@@ -9,9 +9,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows import runtime
 from tasks import clock
 from tasks.notify import delivery
 from tasks.settings import get_settings
@@ -22,20 +22,20 @@ PUBLISH_EVERY = timedelta(minutes=10)
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
-@task(name="claim-notifications", **_TASK)
+@runtime.task(name="claim-notifications", **_TASK)
 def claim_due(as_of: datetime, allow_loopback: bool, limit: int) -> list[list[delivery.Delivery]]:
     with open_warehouse().write() as con:
         return delivery.claim(con, as_of, allow_loopback, limit)
 
 
-@task(name="send-notifications", **_TASK)
+@runtime.task(name="send-notifications", **_TASK)
 def send_due(
     chains: list[list[delivery.Delivery]], as_of: datetime, timeout_s: float, concurrency: int
 ) -> list[delivery.Result]:
     return delivery.send(chains, as_of, timeout_s, concurrency)
 
 
-@task(name="record-notifications", **_TASK)
+@runtime.task(name="record-notifications", **_TASK)
 def record_results(
     chains: list[list[delivery.Delivery]], results: list[delivery.Result], as_of: datetime
 ) -> dict[str, int]:
@@ -49,7 +49,7 @@ def _analytics_stale(path: Path) -> bool:
     return not path.exists() or time.time() - path.stat().st_mtime > PUBLISH_EVERY.total_seconds()
 
 
-@flow(name="deliver-notifications", log_prints=False)
+@runtime.flow(name="deliver-notifications", log_prints=False)
 def deliver_notifications(
     as_of: datetime | None = None,
     timeout_s: float = delivery.DEFAULT_TIMEOUT_S,
@@ -64,7 +64,7 @@ def deliver_notifications(
     summary = record_results(chains, results, as_of)
     if summary["attempted"] and _analytics_stale(settings.analytics_path):
         open_warehouse(settings).publish()
-    get_run_logger().info(
+    runtime.logger().info(
         "notifications at %s: %d attempted, %d delivered, %d failed, %d dead-lettered",
         as_of.isoformat(), summary["attempted"], summary["delivered"], summary["failed"], summary["dead"],
     )
