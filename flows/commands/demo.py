@@ -27,6 +27,11 @@ def register(app: typer.Typer) -> None:
         verbose: bool = typer.Option(
             False, "--verbose", "-v", help="Print the flows' log lines instead of a progress bar."
         ),
+        # A shorter demo for tests and benchmarks; the README's demo is the default plan.
+        days: int = typer.Option(31, hidden=True),
+        tail_days: int = typer.Option(16, hidden=True),
+        merchants: int = typer.Option(4, hidden=True),
+        orders_per_day: int = typer.Option(60, hidden=True),
     ) -> None:
         """Simulate a month for a few merchants, run every flow on it day by day, print a summary."""
         from flows import runtime
@@ -37,7 +42,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console()
         settings = get_settings()
-        plan = DemoPlan()
+        plan = DemoPlan(days=days, tail_days=tail_days, merchants=merchants, orders_per_day=orders_per_day)
         if verbose:
             with runtime.console_logs("INFO"):
                 result = run_demo(plan, settings)

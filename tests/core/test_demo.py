@@ -80,3 +80,23 @@ def test_demo_outputs_are_byte_identical_to_the_golden_list(data_dir):
         f"demo outputs differ from {GOLDEN.name}: changed {changed}, missing {missing}, new {extra}. "
         "If that change is intended, regenerate the list (see this module's docstring)."
     )
+
+
+def test_demo_command_shows_progress_not_logs_and_names_the_date_it_ended_on(data_dir):
+    env = {**os.environ, "KONBINI_DATA_DIR": str(data_dir), "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+           "COLUMNS": "120"}
+    env.pop("PREFECT_API_URL", None)
+    konbini = str(Path(sys.executable).parent / "konbini")
+    short = ["--days", "2", "--tail-days", "1", "--merchants", "2", "--orders-per-day", "5"]
+    done = subprocess.run([konbini, "demo", *short], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "simulated until 2026-10-04 08:00 JST" in done.stdout
+    assert "orders registered" in done.stdout and "payout files (Zengin)" in done.stdout
+    assert "INFO" not in done.stdout + done.stderr  # no log lines without --verbose
+
+    verbose = subprocess.run([konbini, "demo", "--verbose", *short], env=env, capture_output=True, text=True)
+    assert verbose.returncode == 0, verbose.stderr[-3000:]
+    assert "demo 2026-10-04: " in verbose.stderr
+    assert "reconciled as of 2026-10-04T07:00:00+09:00" in verbose.stderr
+    assert "simulated until 2026-10-04 08:00 JST" in verbose.stdout
