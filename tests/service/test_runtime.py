@@ -105,3 +105,34 @@ def test_one_off_commands_leave_the_state_of_prefect_flow_runs(prefect_harness, 
     assert state["payments"][0] > 0 and state["report_outputs"][0] > 0 and state["settlement_runs"][0] == 1
     assert state == warehouse_state(prefect_dir)
     assert files_state(direct) == files_state(prefect_dir)
+
+
+RETRYING_FLOW = """
+import sys
+from flows import runtime
+
+attempts = []
+
+@runtime.task(name="count")
+def count(n: int) -> int:
+    runtime.logger().warning("task sees flow attempt %d", n)
+    runtime.table_artifact([{"n": n}], key="count", description="attempts")
+    return n
+
+@runtime.flow(name="flaky", retries=1, retry_delay_seconds=0)
+def flaky(limit: int) -> int:
+    attempts.append(1)
+    if len(attempts) < limit:
+        raise RuntimeError("first attempt fails")
+    return count(len(attempts))
+
+assert not runtime.orchestrated()
+print("result", flaky(limit="2"))  # a string, coerced to int as Prefect's validation does
+"""
+
+
+def test_a_flow_without_prefect_api_validates_parameters_retries_and_logs(tmp_path):
+    done = _run([sys.executable, "-c", RETRYING_FLOW], _direct_env(tmp_path))
+    assert "result 2" in done.stdout
+    assert "flaky failed (RuntimeError: first attempt fails); retry 1 of 1" in done.stderr
+    assert "konbini.flaky - task sees flow attempt 2" in done.stderr
