@@ -43,6 +43,10 @@ def orchestrated() -> bool:
 
 
 def _retry_delay(delays: Any, attempt: int) -> float:
+    """Seconds before retry `attempt` + 1, from Prefect's `retry_delay_seconds` (a number, a list, or
+    a function of the number of retries giving a list)."""
+    if callable(delays):
+        delays = delays(attempt + 1)
     if isinstance(delays, list | tuple):
         return float(delays[min(attempt, len(delays) - 1)]) if delays else 0.0
     return float(delays or 0)
