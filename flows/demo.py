@@ -5,17 +5,23 @@ identical redeliveries). The demo then plays operations: each morning it deliver
 the files created since the day before, and runs the scheduled flows in their daily order —
 pull the inbox, reconcile, settle (finalizing what is due), render reports. Everything runs at a
 fixed simulated time, so the demo gives the same results, byte for byte, on every machine and run.
+
+The flows are called as the CLI calls them (flows/runtime.py): plain calls in this process when no
+Prefect API is configured, Prefect flow runs (visible in the UI) when PREFECT_API_URL is set.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+import duckdb
 
+from flows import runtime
 from flows.ingest import pull_feeds
 from flows.reconcile import reconcile
 from flows.reports import render_reports
@@ -23,7 +29,7 @@ from flows.settle import settle
 from tasks.clock import JST
 from tasks.inbox import parse_name
 from tasks.master import load_master
-from tasks.settings import get_settings
+from tasks.settings import Settings, get_settings
 from tasks.simulate.run import simulate
 from tasks.warehouse import open_warehouse
 
@@ -44,48 +50,112 @@ class DemoPlan:
     def end(self) -> date:
         return self.start + timedelta(days=self.days + self.tail_days)
 
+    @property
+    def mornings(self) -> int:
+        return (self.end - self.start).days + 1
 
-def deliver(sim_dir: Path, inbox: Path, after: datetime | None, until: datetime) -> int:
-    """Copy into the inbox every simulated file that arrives in [after, until): files arrive when
-    they are created; the simulator's identical redeliveries arrive a day after their original."""
-    lo = after.replace(tzinfo=None) if after else datetime.min
-    hi = until.replace(tzinfo=None)
-    delivered = 0
+
+@dataclass(frozen=True)
+class DemoResult:
+    sim_dir: Path
+    first_morning: date
+    last_morning: date
+    ended_at: datetime  # the simulated time the demo ended on: the last morning's reports (JST)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    at: datetime  # naive JST: when the file reaches the inbox
+    source: Path
+    target: Path  # relative to the inbox: <folder>/<name>
+
+
+def arrivals(sim_dir: Path) -> list[Arrival]:
+    """Every simulated file with the time it arrives, in delivery order: files arrive when they
+    are created; the simulator's identical redeliveries arrive a day after their original."""
+    found = []
     for root, delay in ((sim_dir / "inbox", timedelta(0)), (sim_dir / "redeliver", timedelta(days=1))):
         for path in sorted(root.glob("*/*")):
             meta = parse_name(path.parent.name, path.name)
-            if meta is None or not lo <= meta.created_at + delay < hi:
-                continue
-            target = inbox / path.parent.name / path.name
+            if meta is not None:
+                found.append(Arrival(meta.created_at + delay, path, Path(path.parent.name, path.name)))
+    return found
+
+
+def deliver(files: list[Arrival], inbox: Path, after: datetime | None, until: datetime) -> int:
+    """Copy into the inbox every file that arrives in [after, until); returns how many."""
+    lo = after.replace(tzinfo=None) if after else datetime.min
+    hi = until.replace(tzinfo=None)
+    delivered = 0
+    for f in files:
+        if lo <= f.at < hi:
+            target = inbox / f.target
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            shutil.copyfile(f.source, target)
             delivered += 1
     return delivered
 
 
-@flow(name="demo", log_prints=False)
-def demo(plan: DemoPlan = DemoPlan()) -> dict:
-    """Simulate a month and run every flow on it, morning by morning."""
-    settings = get_settings()
-    log = get_run_logger()
+def prepare(plan: DemoPlan, settings: Settings) -> Path:
+    """Simulate the plan into <data>/demo/ and load its master data as of the eve of the first day."""
     sim_dir = settings.data_dir / "demo"
     shutil.rmtree(sim_dir, ignore_errors=True)  # regenerated identically from the seed
     simulate(sim_dir, plan.start, plan.days, plan.orders_per_day, plan.seed, plan.merchants,
              settings=settings)
-    inbox = Path(settings.inbox_url)
     first_morning = datetime.combine(plan.start, PULL_AT, JST)
     load_master(open_warehouse(settings), sim_dir / "master", first_morning - timedelta(days=1))
+    return sim_dir
 
+
+def morning(day: date, files: list[Arrival], inbox: Path, previous: datetime | None) -> int:
+    """One simulated morning: deliver what arrived since the previous one, then the day's flows
+    in their scheduled order (07:00 pull, reconcile, settle; 08:00 reports)."""
+    at = datetime.combine(day, PULL_AT, JST)
+    delivered = deliver(files, inbox, previous, at)
+    pull_feeds(as_of=at)
+    reconcile(as_of=at)
+    settle(as_of=at)
+    render_reports(as_of=datetime.combine(day, REPORTS_AT, JST), workers=1)  # a few a day
+    return delivered
+
+
+@contextmanager
+def warehouse_kept_open(settings: Settings) -> Iterator[None]:
+    """Keep the warehouse's database open in this process while inside.
+
+    Every flow still takes the lock, connects, commits and closes as it always does; DuckDB hands
+    each new connection of this process the database already open (its instance cache) instead of
+    loading the catalog again and checkpointing on each close. Over the ~200 flow runs of the demo
+    that was a third of its time (docs/benchmarks.md, Demo). Nothing else may open the warehouse
+    meanwhile, which holds for the demo's own data folder.
+    """
+    keep = duckdb.connect(str(settings.warehouse_path))
+    try:
+        yield
+    finally:
+        keep.close()
+
+
+def run_demo(
+    plan: DemoPlan = DemoPlan(),
+    settings: Settings | None = None,
+    on_morning: Callable[[date, int], None] | None = None,
+) -> DemoResult:
+    """Simulate the plan and run every flow on it, morning by morning; `on_morning(day, files)`
+    is called after each morning (the CLI's progress bar)."""
+    settings = settings or get_settings()
+    sim_dir = prepare(plan, settings)
+    files = arrivals(sim_dir)
+    inbox = Path(settings.inbox_url)
+    log = runtime.logger()
     previous: datetime | None = None
     day = plan.start
-    while day <= plan.end:
-        morning = datetime.combine(day, PULL_AT, JST)
-        delivered = deliver(sim_dir, inbox, previous, morning)
-        pull_feeds(as_of=morning)
-        reconcile(as_of=morning)
-        settle(as_of=morning)
-        render_reports(as_of=datetime.combine(day, REPORTS_AT, JST), workers=1)  # a few a day
-        log.info("demo %s: %d files delivered and processed", day.isoformat(), delivered)
-        previous = morning
-        day += timedelta(days=1)
-    return {"sim_dir": str(sim_dir), "through": plan.end.isoformat()}
+    with warehouse_kept_open(settings):
+        while day <= plan.end:
+            delivered = morning(day, files, inbox, previous)
+            log.info("demo %s: %d files delivered and processed", day.isoformat(), delivered)
+            if on_morning:
+                on_morning(day, delivered)
+            previous = datetime.combine(day, PULL_AT, JST)
+            day += timedelta(days=1)
+    return DemoResult(sim_dir, plan.start, plan.end, datetime.combine(plan.end, REPORTS_AT, JST))

@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
+from flows import runtime
 from tasks import clock
 from tasks.inbox import FileOutcome
 from tasks.inbox_kinds import BY_KIND
@@ -86,10 +85,10 @@ def final_state(outcomes: list[FileOutcome], rows: list[dict]) -> State:
     return Completed(name=name, message=message, data=rows)
 
 
-@task(name="pull-inbox", **_TASK)
+@runtime.task(name="pull-inbox", **_TASK)
 def pull_inbox(as_of: datetime, inbox: str | None, retry_delays: list[float]) -> list[FileOutcome]:
     settings = get_settings()
-    logger = get_run_logger()
+    logger = runtime.logger()
     try:
         outcomes = pull(open_warehouse(settings), as_of, settings, inbox, retry_delays=retry_delays)
     except SourceUnreachable as e:
@@ -104,12 +103,12 @@ def pull_inbox(as_of: datetime, inbox: str | None, retry_delays: list[float]) ->
     return outcomes
 
 
-@task(name="publish-analytics", **_TASK)
+@runtime.task(name="publish-analytics", **_TASK)
 def publish() -> None:
     open_warehouse().publish()
 
 
-@flow(name="pull-feeds", retries=2, retry_delay_seconds=60, log_prints=False)
+@runtime.flow(name="pull-feeds", retries=2, retry_delay_seconds=60, log_prints=False)
 def pull_feeds(
     as_of: datetime | None = None, inbox: str | None = None, retry_delays: list[float] | None = None
 ) -> State:
@@ -123,11 +122,11 @@ def pull_feeds(
         publish()
     rows = summary_rows(outcomes)
     table = [{**r, "reasons": ""} for r in rows] + attention_rows(outcomes)
-    create_table_artifact(
+    runtime.table_artifact(
         table=table or [{"what": "files", "item": "none waiting", "count": 0, "reasons": ""}],
         key="pull-feeds",
         description=f"Inbox pull as of {as_of:%Y-%m-%d %H:%M} JST",
     )
-    get_run_logger().info("pull at %s: %s", as_of.isoformat(),
+    runtime.logger().info("pull at %s: %s", as_of.isoformat(),
                           ", ".join(f"{r['item']} {r['count']}" for r in rows) or "nothing waiting")
     return final_state(outcomes, rows)

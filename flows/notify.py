@@ -10,9 +10,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows import runtime
 from tasks import clock
 from tasks.notify import delivery
 from tasks.settings import get_settings
@@ -23,13 +23,13 @@ PUBLISH_EVERY = timedelta(minutes=10)
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
-@task(name="claim-notifications", **_TASK)
+@runtime.task(name="claim-notifications", **_TASK)
 def claim_due(as_of: datetime, allow_loopback: bool, limit: int) -> list[list[delivery.Delivery]]:
     with open_warehouse().write() as con:
         return delivery.claim(con, as_of, allow_loopback, limit)
 
 
-@task(name="send-notifications", **_TASK)
+@runtime.task(name="send-notifications", **_TASK)
 def send_and_record(
     chains: list[list[delivery.Delivery]], as_of: datetime, allow_loopback: bool, timeout_s: float,
     concurrency: int,
@@ -45,7 +45,7 @@ def _analytics_stale(path: Path) -> bool:
     return not path.exists() or time.time() - path.stat().st_mtime > PUBLISH_EVERY.total_seconds()
 
 
-@flow(name="deliver-notifications", log_prints=False)
+@runtime.flow(name="deliver-notifications", log_prints=False)
 def deliver_notifications(
     as_of: datetime | None = None,
     timeout_s: float = delivery.DEFAULT_TIMEOUT_S,
@@ -59,7 +59,7 @@ def deliver_notifications(
     summary = send_and_record(chains, as_of, settings.notify_allow_loopback, timeout_s, concurrency)
     if summary["attempted"] and _analytics_stale(settings.analytics_path):
         open_warehouse(settings).publish()
-    get_run_logger().info(
+    runtime.logger().info(
         "notifications at %s: %d attempted, %d delivered, %d failed, %d dead-lettered",
         as_of.isoformat(), summary["attempted"], summary["delivered"], summary["failed"], summary["dead"],
     )

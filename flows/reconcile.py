@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows import runtime
 from tasks import clock
 from tasks.lookups import require_reconcile_scope
 from tasks.reconcile.report import summary_markdown
@@ -21,7 +20,7 @@ from tasks.reconcile.run import reconcile as reconcile_facts
 from tasks.warehouse import open_warehouse
 
 
-@task(name="reconcile-facts", cache_policy=NO_CACHE, persist_result=False)
+@runtime.task(name="reconcile-facts", cache_policy=NO_CACHE, persist_result=False)
 def run_reconciliation(
     as_of: datetime | None, merchant: str | None, since: datetime | None, until: datetime | None, full: bool
 ) -> ReconcileResult:
@@ -32,12 +31,12 @@ def run_reconciliation(
                                incremental=not full)
 
 
-@task(name="publish-warehouse", cache_policy=NO_CACHE, persist_result=False)
+@runtime.task(name="publish-warehouse", cache_policy=NO_CACHE, persist_result=False)
 def publish() -> None:
     open_warehouse().publish()
 
 
-@flow(name="reconcile", log_prints=False)
+@runtime.flow(name="reconcile", log_prints=False)
 def reconcile(
     as_of: datetime | None = None,
     merchant: str | None = None,
@@ -52,12 +51,12 @@ def reconcile(
     until = clock.jst(until) if until else None
     require_reconcile_scope(open_warehouse(), merchant, since, until)  # a bad one fails before any work
     result = run_reconciliation(as_of, merchant, since, until, full)
-    create_markdown_artifact(
+    runtime.markdown_artifact(
         key="reconcile-summary", markdown=summary_markdown(result),
         description=f"reconciliation as of {result.as_of:%Y-%m-%d %H:%M} JST",
     )
     publish()
-    get_run_logger().info(
+    runtime.logger().info(
         "reconciled as of %s (%s): %d orders, %d payments, %d exceptions recomputed; %d open",
         result.as_of.isoformat(), result.scope, result.orders, result.payments, result.exceptions,
         result.open_exceptions,

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows import runtime
 from tasks import clock
 from tasks.render import run
 from tasks.settings import get_settings
@@ -21,20 +20,20 @@ from tasks.warehouse import open_warehouse
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
-@task(name="render-due-reports", **_TASK)
+@runtime.task(name="render-due-reports", **_TASK)
 def render_due(as_of: datetime, workers: int, csv_encoding: str, kinds: list[str]) -> run.RenderResult:
     settings = get_settings()
     wh = open_warehouse(settings)
     return run.render_due(wh, settings, as_of, workers=workers, csv_encoding=csv_encoding, kinds=kinds)
 
 
-@task(name="publish-operations-summary", **_TASK)
+@runtime.task(name="publish-operations-summary", **_TASK)
 def publish_summary(report_id: str, markdown: str) -> None:
     key = "operations-summary-" + report_id.rsplit("/", 1)[-1]
-    create_markdown_artifact(markdown=markdown, key=key, description=f"Operations summary ({report_id})")
+    runtime.markdown_artifact(markdown=markdown, key=key, description=f"Operations summary ({report_id})")
 
 
-@task(name="mail-due-reports", **_TASK)
+@runtime.task(name="mail-due-reports", **_TASK)
 def mail_due(as_of: datetime) -> dict[str, int]:
     settings = get_settings()
     outcomes = run.deliver_due(open_warehouse(settings), settings, as_of)
@@ -54,18 +53,18 @@ def _render_and_mail(as_of: datetime | None, workers: int, csv_encoding: str, ki
         open_warehouse().publish()
     summary = {"rendered": len(result.rendered), **mailed,
                "reports": [r.report_id for r in result.rendered]}
-    get_run_logger().info("reports at %s: %d rendered, %d mailed, %d mail failures",
+    runtime.logger().info("reports at %s: %d rendered, %d mailed, %d mail failures",
                           as_of.isoformat(), summary["rendered"], mailed["accepted"], mailed["failed"])
     return summary
 
 
-@flow(name="render-reports", log_prints=False)
+@runtime.flow(name="render-reports", log_prints=False)
 def render_reports(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8") -> dict:
     """Render every report due as of `as_of` (default now) and mail merchants theirs."""
     return _render_and_mail(as_of, workers, csv_encoding, list(run.KINDS))
 
 
-@flow(name="render-schedules", log_prints=False)
+@runtime.flow(name="render-schedules", log_prints=False)
 def render_schedules(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8") -> dict:
     """Next month's settlement schedules (入金スケジュール表), due from the 1st; mailed to merchants.
     `render_reports` renders them too when due: whichever runs first does it, the other finds it done."""

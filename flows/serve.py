@@ -1,8 +1,8 @@
 """Every scheduled deployment of konbini, declared once; `konbini serve` serves them.
 
 The schedule is a table (`SCHEDULE`): one row per deployment with its flow, its cron lines in
-Japan time and what it is for. `deployments()` turns the rows whose flow exists into Prefect
-deployments; `serve()` runs them in this process (each flow run in its own subprocess).
+Japan time and what it is for. `deployments()` turns the rows into Prefect deployments; `serve()`
+runs them in this process (each flow run in its own subprocess).
 
 One writer: every writing flow takes the warehouse's exclusive file lock (tasks/warehouse.py) for
 each unit of work, so runs that overlap wait for each other instead of failing. Each deployment
@@ -79,27 +79,13 @@ SCHEDULE: tuple[Scheduled, ...] = (
 
 
 def load_flow(spec: str):
-    """The flow object named by "module:function", or None when that area has not landed it."""
+    """The flow object named by "module:function"."""
     module_name, _, attr = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name == module_name:
-            return None
-        raise
-    return getattr(module, attr, None)
-
-
-def available() -> list[Scheduled]:
-    """The rows of SCHEDULE whose flow exists in this checkout."""
-    return [s for s in SCHEDULE if load_flow(s.flow) is not None]
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def deployment(s: Scheduled) -> RunnerDeployment:
-    flow = load_flow(s.flow)
-    if flow is None:
-        raise LookupError(f"flow {s.flow} of deployment {s.name!r} does not exist")
-    return flow.to_deployment(
+    return load_flow(s.flow).to_deployment(
         name=s.name,
         schedules=[Cron(c, timezone=TIMEZONE) for c in s.crons],
         concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=s.on_collision),
@@ -112,7 +98,7 @@ def deployment(s: Scheduled) -> RunnerDeployment:
 
 
 def deployments() -> list[RunnerDeployment]:
-    return [deployment(s) for s in available()]
+    return [deployment(s) for s in SCHEDULE]
 
 
 def register(work_pool: str | None = None) -> list[str]:
@@ -126,13 +112,10 @@ def register(work_pool: str | None = None) -> list[str]:
 
 
 def serve(limit: int | None = None) -> None:
-    """Serve every available deployment until interrupted (schedules are paused on shutdown)."""
+    """Serve every deployment until interrupted (schedules are paused on shutdown)."""
     import prefect
 
-    found = deployments()
-    if not found:
-        raise LookupError("no flow of the schedule exists yet")
-    prefect.serve(*found, limit=limit)
+    prefect.serve(*deployments(), limit=limit)
 
 
 if __name__ == "__main__":

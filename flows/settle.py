@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows import runtime
 from tasks import clock
 from tasks.settings import get_settings
 from tasks.settle.payouts import write_payout_files
@@ -20,7 +20,7 @@ from tasks.warehouse import open_warehouse
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
-@task(name="settlement-run", **_TASK)
+@runtime.task(name="settlement-run", **_TASK)
 def settlement_run(as_of: datetime, finalize: bool) -> dict:
     settings = get_settings()
     with open_warehouse(settings).write() as con:
@@ -33,21 +33,21 @@ def settlement_run(as_of: datetime, finalize: bool) -> dict:
     }
 
 
-@task(name="write-payout-files", **_TASK)
+@runtime.task(name="write-payout-files", **_TASK)
 def payout_files() -> list[str]:
     settings = get_settings()
     with open_warehouse(settings).session() as con:
         return [str(p) for p in write_payout_files(con, settings.out_dir)]
 
 
-@flow(name="settle", log_prints=False)
+@runtime.flow(name="settle", log_prints=False)
 def settle(as_of: datetime | None = None, finalize: bool = True) -> dict:
     """One settlement run as of `as_of` (default now, JST); finalizes what is due unless told not to."""
     as_of = clock.jst(as_of) if as_of else clock.now()
     summary = settlement_run(as_of, finalize)
     summary["files_written"] = payout_files()
     open_warehouse().publish()
-    log = get_run_logger()
+    log = runtime.logger()
     log.info(
         "settlement run %d at %s: %d statements, %d finalized, payout files %s",
         summary["run_id"], as_of.isoformat(), summary["settlements"], len(summary["finalized"]),

@@ -44,8 +44,3 @@ def add_business_days(d: date, n: int) -> date:
             remaining -= 1
     return d
 
-
-def holidays_between(start: date, end: date) -> list[date]:
-    """Every bank holiday from start to end inclusive (for building calendar tables)."""
-    days = (end - start).days + 1
-    return [start + timedelta(i) for i in range(days) if is_bank_holiday(start + timedelta(i))]

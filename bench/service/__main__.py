@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from flows.serve import available
+from flows.serve import SCHEDULE
 
 BIN = Path(sys.executable).parent
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "samples"
@@ -109,7 +109,7 @@ def main() -> None:
 
         def registered() -> bool:
             found.update({d["name"]: d["id"] for d in _api(url, "POST", "/deployments/filter", {})})
-            return len(found) >= len(available())
+            return len(found) >= len(SCHEDULE)
 
         _until(registered)
         rows.append((f"`konbini serve` until its {len(found)} deployments are registered",

@@ -2,66 +2,68 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-SUMMARY_QUERIES: list[tuple[str, str]] = [
-    ("files", "select kind || ' ' || state, count(*) from inbound_files group by all order by 1"),
-    ("order rows", "select 'orders registered', count(*) from orders union all "
-                   "select 'order rows rejected', count(distinct (r.file_id, r.line_no)) from rejections r "
-                   "join inbound_files f using (file_id) where f.kind = 'ORDERS' and r.line_no is not null "
-                   "union all select 'cancellations', count(*) from order_cancellations"),
-    ("events", "select feed || ' ' || kind, count(distinct event_id) from feed_records "
-               "group by all order by 1"),
-    ("order status", "select status, count(*) from v_order_status group by all order by 1"),
-    ("open exceptions", "select code, count(*) from v_exceptions where state = 'open' "
-                        "group by all order by 1"),
-    ("settlements", "select state, count(*) || ' (net ¥' || format('{:,}', sum(net)) || ')' "
-                    "from v_settlements group by all order by 1"),
-    ("notifications", "select 'outbox ' || state, count(*) from notification_outbox group by all order by 1"),
-]
 
-
-def summary_rows(con) -> list[tuple[str, str, str]]:
-    """(area, what, count) for the summary: the same inputs always give the same rows."""
-    rows = []
-    for area, sql in SUMMARY_QUERIES:
-        for i, (what, count) in enumerate(con.execute(sql).fetchall()):
-            rows.append((area if i == 0 else "", str(what), str(count)))
-    return rows
-
-
-def summary_table(con) -> Table:
-    table = Table(title="konbini demo: what the month gave")
+def summary_table(rows: list[tuple[str, str, str]], ended_at) -> Table:
+    table = Table(title="konbini demo: what the month gave",
+                  caption=f"simulated until {ended_at:%Y-%m-%d %H:%M} JST (the last morning's reports)")
     table.add_column("area")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for row in summary_rows(con):
+    for row in rows:
         table.add_row(*row)
     return table
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
-    def demo_cmd() -> None:
+    def demo_cmd(
+        verbose: bool = typer.Option(
+            False, "--verbose", "-v", help="Print the flows' log lines instead of a progress bar."
+        ),
+        # A shorter demo for tests and benchmarks; the README's demo is the default plan.
+        days: int = typer.Option(31, hidden=True),
+        tail_days: int = typer.Option(16, hidden=True),
+        merchants: int = typer.Option(4, hidden=True),
+        orders_per_day: int = typer.Option(60, hidden=True),
+    ) -> None:
         """Simulate a month for a few merchants, run every flow on it day by day, print a summary."""
-        from flows.demo import demo
+        from flows import runtime
+        from flows.demo import DemoPlan, run_demo
         from tasks.settings import get_settings
+        from tasks.simulate.summary import summary_rows
         from tasks.warehouse import open_warehouse
 
         console = Console()
         settings = get_settings()
-        with console.status("simulating October 2026 and running every flow on it, day by day…"):
-            demo()
+        plan = DemoPlan(days=days, tail_days=tail_days, merchants=merchants, orders_per_day=orders_per_day)
+        if verbose:
+            with runtime.console_logs("INFO"):
+                result = run_demo(plan, settings)
+        else:
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("mornings"), TimeElapsedColumn())
+            with runtime.console_logs("ERROR"), Progress(*columns, console=console) as progress:
+                bar = progress.add_task(f"simulating {plan.start:%B %Y}…", total=plan.mornings)
+
+                def advance(day: date, delivered: int) -> None:
+                    progress.update(bar, advance=1, description=f"simulated day {day.isoformat()}")
+
+                result = run_demo(plan, settings, on_morning=advance)
         with open_warehouse(settings).read() as con:
-            console.print(summary_table(con))
+            console.print(summary_table(summary_rows(con), result.ended_at))
         out = settings.out_dir
         console.print("[bold]What it wrote[/]")
         for label, path in [
             ("warehouse (pipeline)", settings.warehouse_path),
             ("warehouse copy for analysts", settings.analytics_path),
-            ("simulated files", settings.data_dir / "demo"),
+            ("simulated files", result.sim_dir),
             ("payout files (Zengin)", out / "payouts"),
             ("merchant and operations reports", out / "reports"),
             ("order rejection reports", out / "rejections"),
