@@ -27,7 +27,8 @@ import duckdb
 from tasks.errors import KonbiniError
 
 LOCK_TIMEOUT_S = 1800
-WAIT_REPORT_EVERY_S = 5.0  # how often a waiting command says again whom it waits for
+FIRST_REPORT_AFTER_S = 1.0  # a waiting command says whom it waits for after this long,
+WAIT_REPORT_EVERY_S = 5.0  # then again this often
 log = logging.getLogger("konbini.warehouse")
 
 
@@ -129,7 +130,8 @@ class _Waiting:
 
     def __init__(self, path: Path, timeout_s: float):
         self.path, self.deadline = path, time.monotonic() + timeout_s
-        self.timeout_s, self.next_report = timeout_s, 0.0
+        # a wait shorter than a second goes unsaid: another command's short unit of work
+        self.timeout_s, self.next_report = timeout_s, time.monotonic() + FIRST_REPORT_AFTER_S
 
     def tick(self, holder: str) -> None:
         now = time.monotonic()

@@ -37,12 +37,14 @@ def register(app: typer.Typer) -> None:
         from flows import runtime
         from flows.demo import DemoPlan, run_demo
         from tasks.settings import get_settings
+        from tasks.simulate.run import check_arguments
         from tasks.simulate.summary import summary_rows
         from tasks.warehouse import open_warehouse
 
+        plan = DemoPlan(days=days, tail_days=tail_days, merchants=merchants, orders_per_day=orders_per_day)
+        check_arguments(plan.start, plan.days, plan.orders_per_day, plan.merchants)  # before any work
         console = Console()
         settings = get_settings()
-        plan = DemoPlan(days=days, tail_days=tail_days, merchants=merchants, orders_per_day=orders_per_day)
         if verbose:
             with runtime.console_logs("INFO"):
                 result = run_demo(plan, settings)

@@ -119,11 +119,12 @@ def register(app: typer.Typer) -> None:
         from tasks.settle.run import run_settlement
         from tasks.warehouse import open_warehouse
 
+        at, paid_on = _as_of(as_of), _date(payout_date, "--payout-date")  # checked before any work
         settings = get_settings()
         wh = open_warehouse(settings)
         with wh.write() as con:  # one unit of work, then the files on disk: as the daily flow does
-            r = run_settlement(con, _as_of(as_of), settings, payout_date=_date(payout_date, "--payout-date"),
-                               finalize=finalize, by=by or getpass.getuser())
+            r = run_settlement(con, at, settings, payout_date=paid_on, finalize=finalize,
+                               by=by or getpass.getuser())
         with wh.session() as con:
             write_payout_files(con, settings.out_dir)
         if not r.statements.height:

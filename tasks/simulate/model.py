@@ -22,14 +22,6 @@ REFERENCE_DIGITS = {"seven": 13, "famima": 12, "lawson": 11, "ministop": 11, "da
 STORE_CODE_DIGITS = {"seven": 7, "famima": 6, "lawson": 6, "ministop": 4, "daily": 5, "seicomart": 4}
 # Till clocks: SEJ and CVS records carry HHMM, FM records HHMMSS.
 SECONDS_IN_PAID_TIME = {"SEJ": False, "FM": True, "CVS": False}
-STAMP_THRESHOLD = 50_000
-
-
-def stamp_expected(chain: str, amount: int, tax_mode: str, tax_amount: int) -> bool:
-    """Our stamp rule (rules.md): by amount at seven/famima/daily, by amount before tax elsewhere."""
-    if chain in ("seven", "famima", "daily") or tax_mode == "non_taxable":
-        return amount >= STAMP_THRESHOLD
-    return amount - tax_amount >= STAMP_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)

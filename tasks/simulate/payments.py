@@ -13,6 +13,7 @@ from bisect import bisect
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 
+from tasks.reconcile.stamp import stamp_expected
 from tasks.simulate.anomalies import (
     ANOMALY_FATES,
     MERCHANT_CANCEL_RATE,
@@ -26,7 +27,6 @@ from tasks.simulate.model import (
     Event,
     Order,
     Payment,
-    stamp_expected,
 )
 from tasks.simulate.orders import FILE_DELAY, HOUR_WEIGHTS, MAX_AMOUNT, References
 
@@ -108,7 +108,7 @@ class Till:
         if at is None:
             return None
         amount = o.amount if amount is None else amount
-        expected = stamp_expected(o.chain, amount, o.tax_mode, o.tax_amount)
+        expected = stamp_expected(o.chain, o.tax_mode, amount, o.tax_amount)
         return Payment(
             chain=o.chain,
             reference=reference or o.reference,
@@ -118,7 +118,7 @@ class Till:
             stamp=expected,
             due_date=o.due_date,
             barcode_amount=o.amount,
-            barcode_stamp=stamp_expected(o.chain, o.amount, o.tax_mode, o.tax_amount),
+            barcode_stamp=stamp_expected(o.chain, o.tax_mode, o.amount, o.tax_amount),
         )
 
     def _void(self, p: Payment) -> None:
@@ -141,19 +141,7 @@ class Till:
         due_end = self._due_end(o)
         latest = min(due_end, earliest + timedelta(days=14))
         if fate in ("unpaid", "merchant_cancel", "paid_after_cancel") or o.bad:
-            if fate == "unpaid" or o.bad:
-                return []
-            if not self._cancellation(o):
-                o.fate = "unpaid"
-                return []
-            if fate == "merchant_cancel":
-                return []
-            cancel_file_at = o.cancelled_at.replace(minute=0, second=0) + timedelta(hours=1) + FILE_DELAY
-            p = self._pay(o, self._between(cancel_file_at + MIN_PAY_DELAY, due_end))
-            if p is None:
-                o.fate = "merchant_cancel"
-                return []
-            return [p]
+            return self._around_cancellation(o, due_end)
         if fate == "late_payment":
             day = o.due_date + timedelta(days=self.rng.randint(1, 5))
             at = datetime(day.year, day.month, day.day)
@@ -163,6 +151,28 @@ class Till:
         if first is None:  # ordered too close to its due date to pay on time
             o.fate = "unpaid"
             return []
+        return self._with_anomaly(o, first, due_end)
+
+    def _around_cancellation(self, o: Order, due_end: datetime) -> list[Payment]:
+        """Fates without a payment in time: unpaid, cancelled by the merchant, paid after that."""
+        fate = o.fate
+        if fate == "unpaid" or o.bad:
+            return []
+        if not self._cancellation(o):
+            o.fate = "unpaid"
+            return []
+        if fate == "merchant_cancel":
+            return []
+        cancel_file_at = o.cancelled_at.replace(minute=0, second=0) + timedelta(hours=1) + FILE_DELAY
+        p = self._pay(o, self._between(cancel_file_at + MIN_PAY_DELAY, due_end))
+        if p is None:
+            o.fate = "merchant_cancel"
+            return []
+        return [p]
+
+    def _with_anomaly(self, o: Order, first: Payment, due_end: datetime) -> list[Payment]:
+        """The order's first payment, changed or followed by others as its fate says."""
+        fate = o.fate
         if fate == "paid":
             return [first]
         if fate == "stamp_mismatch":
@@ -176,15 +186,7 @@ class Till:
                 return [first]
             return [first, second]
         if fate == "amount_mismatch":
-            if o.chain not in ("seven", "famima"):  # a CVS barcode carries the amount: cannot differ
-                o.fate = "paid"
-                return [first]
-            delta = 100
-            if (o.amount + delta > MAX_AMOUNT
-                    or stamp_expected(o.chain, o.amount + delta, o.tax_mode, o.tax_amount) != first.stamp):
-                delta = -100  # stay within the order limit, on the same side of the stamp threshold
-            first.amount = o.amount + delta
-            return [first]
+            return [self._amount_differs(o, first)]
         if fate == "unknown_reference":
             first.reference = self.refs.unknown(o.chain)
             return [first]
@@ -209,6 +211,17 @@ class Till:
                     out.append(again)
             return out
         raise ValueError(f"unknown fate {fate!r}")
+
+    def _amount_differs(self, o: Order, first: Payment) -> Payment:
+        if o.chain not in ("seven", "famima"):  # a CVS barcode carries the amount: cannot differ
+            o.fate = "paid"
+            return first
+        delta = 100
+        if (o.amount + delta > MAX_AMOUNT
+                or stamp_expected(o.chain, o.tax_mode, o.amount + delta, o.tax_amount) != first.stamp):
+            delta = -100  # stay within the order limit, on the same side of the stamp threshold
+        first.amount = o.amount + delta
+        return first
 
     # -- records ------------------------------------------------------------------------------
     def events(self, p: Payment) -> list[Event]:

@@ -63,7 +63,8 @@ class SimulationSummary:
         return {k: (str(v) if isinstance(v, Path | date) else v) for k, v in d.items()}
 
 
-def _check(start: date, days: int, orders_per_day: int, merchants: int) -> None:
+def check_arguments(start: date, days: int, orders_per_day: int, merchants: int) -> None:
+    """The simulation's size and start, checked before any work (KonbiniError naming the option)."""
     if days < 1:
         raise KonbiniError(f"--days must be at least 1, not {days}")
     if not 0 <= orders_per_day <= MAX_ORDERS_PER_DAY:
@@ -89,7 +90,7 @@ def simulate(
 
     Refuses (KonbiniError) to overwrite a file that is already there.
     """
-    _check(start, days, orders_per_day, merchants)
+    check_arguments(start, days, orders_per_day, merchants)
     settings = settings or get_settings()
     rates = resolve_rates(anomalies)
     rng = random.Random(seed)
@@ -116,6 +117,14 @@ def simulate(
             inbox_files.append(f)
     targets = [(out_dir / "inbox" / f.folder / f.name, f.content) for f in inbox_files]
     targets += [(out_dir / "redeliver" / f.folder / f.name, f.content) for f in redeliver]
+    _write(out_dir, targets, merchant_list, sites)
+
+    return _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_files,
+                    feed_files, skipped, redeliver)
+
+
+def _write(out_dir: Path, targets: list[tuple[Path, bytes]], merchant_list, sites) -> None:
+    """Write the master CSVs and every file, refusing (KonbiniError) to overwrite any."""
     for path, _ in targets:
         if path.exists():
             raise KonbiniError(f"{path} already exists: simulate into an empty --out folder")
@@ -134,9 +143,6 @@ def simulate(
         tmp.write_bytes(content)
         os.replace(tmp, path)
     staging.rmdir()
-
-    return _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_files,
-                    feed_files, skipped, redeliver)
 
 
 def _order_files(orders: list[Order]) -> list[FeedFile]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo import DemoPlan, demo
+from flows.demo import DemoPlan, run_demo
 from tasks.clock import JST
 from tasks.reconcile.resolutions import resolve
 from tasks.reconcile.rules import BY_CODE
@@ -32,9 +32,9 @@ def _blocks(language: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def demo_copy(prefect_harness, settings) -> Path:
+def demo_copy(settings) -> Path:
     """The demo's warehouse (README command 1's month) with one exception resolved, published."""
-    demo(DemoPlan())
+    run_demo(DemoPlan(), settings)
     wh = Warehouse(settings.warehouse_path)
     with wh.write() as con:
         ex_id, code = con.execute("select exception_id, code from exceptions where state = 'open'"

@@ -68,10 +68,15 @@ def test_a_writer_waits_for_whoever_has_the_warehouse_and_says_who(master_loaded
     holder, release = _hold(holder_script, master_loaded.path, tmp_path)
     writer = subprocess.Popen([KONBINI, "master", "load", str(SAMPLES / "master")], cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    err = Stderr(writer)
-    err.wait_for(f"held by process {holder.pid}", count=2)  # at once, and again while it waits
-    assert all(says in line for line in err.lines if "held by" in line), err.lines
-    release.touch()
-    holder.wait(timeout=30)
-    assert writer.wait(timeout=120) == 0, err.lines
-    assert not any("Traceback" in line for line in err.lines)
+    try:
+        err = Stderr(writer)
+        err.wait_for(f"held by process {holder.pid}", count=2)  # at once, and again while it waits
+        assert all(says in line for line in err.lines if "held by" in line), err.lines
+        release.touch()
+        holder.wait(timeout=30)
+        assert writer.wait(timeout=120) == 0, err.lines
+        assert not any("Traceback" in line for line in err.lines)
+    finally:
+        for proc in (holder, writer):
+            proc.kill()
+            proc.wait()
