@@ -24,7 +24,7 @@ from tasks.clock import JST, jst
 from tasks.errors import KonbiniError
 from tasks.render import collection, operations, schedule, statement
 from tasks.render.jobs import Rendered, ReportJob, record_outputs, render_all
-from tasks.render.mail import Outcome, deliver, due_deliveries
+from tasks.render.mail import Outcome, deliver_many, due_deliveries
 from tasks.settings import Settings
 from tasks.warehouse import Warehouse
 
@@ -107,4 +107,4 @@ def deliver_due(wh: Warehouse, settings: Settings, as_of: datetime, *, tries: in
         return []
     with wh.read() as con:
         due = due_deliveries(con, out_root(settings))
-    return [deliver(wh, d, settings, as_of, tries=tries, backoff_s=backoff_s) for d in due]
+    return deliver_many(wh, due, settings, as_of, tries=tries, backoff_s=backoff_s)
