@@ -13,12 +13,19 @@ from datetime import date, datetime
 import duckdb
 
 from tasks.clock import naive_jst
+from tasks.render.csvout import Column
 from tasks.render.jobs import ReportJob
 from tasks.settings import Settings
 
 STATUSES = ("awaiting_payment", "paid", "confirmed", "settled", "cancelled", "expired")
 AGE_BUCKETS = (("0-1日", 0, 1), ("2-3日", 2, 3), ("4-7日", 4, 7), ("8日以上", 8, 10**6))
-CSV_HEADER = ("section", "key", "detail", "count", "amount")
+CSV_COLUMNS = (
+    Column("section", "区分"),
+    Column("key", "項目"),
+    Column("detail", "詳細"),
+    Column("count", "件数"),
+    Column("amount", "金額"),
+)
 
 
 def _rows(con, sql: str, params: list | None = None) -> list[tuple]:
@@ -93,7 +100,7 @@ def gather(con: duckdb.DuckDBPyConnection, day: date, settings: Settings, as_of:
     for n in notify:
         csv_rows.append(("notification_failure", n["merchant_id"], n["state"], n["count"], None))
     return ReportJob(kind="operations", merchant_id=None, subject=day_label, template="operations.html.j2",
-                     context=context, csv_header=CSV_HEADER, csv_rows=tuple(csv_rows), as_of=as_of,
+                     context=context, csv_columns=CSV_COLUMNS, csv_rows=tuple(csv_rows), as_of=as_of,
                      title=f"運用サマリー {day_label}", markdown=markdown(context))
 
 

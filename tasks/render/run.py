@@ -83,14 +83,15 @@ class RenderResult:
 
 
 def render_due(wh: Warehouse, settings: Settings, as_of: datetime, *, workers: int = 2,
-               csv_encoding: str = "utf-8", jobs: list[ReportJob] | None = None,
+               csv_encoding: str = "utf-8", csv_header: str = "ja", jobs: list[ReportJob] | None = None,
                kinds: Sequence[str] = KINDS) -> RenderResult:
     """Plan (unless `jobs` given), render on `workers` processes, record in report_outputs."""
     if jobs is None:
         with wh.read() as con:
             jobs = plan(con, as_of, settings, kinds=kinds)
     root = out_root(settings)
-    rendered, failed = render_all(jobs, root, workers=workers, csv_encoding=csv_encoding)
+    rendered, failed = render_all(jobs, root, workers=workers, csv_encoding=csv_encoding,
+                                  csv_header=csv_header)
     if rendered:
         with wh.write() as con:
             record_outputs(con, rendered, root, as_of)

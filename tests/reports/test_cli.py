@@ -20,7 +20,7 @@ def test_render_one_of_each_then_list_and_check(settled_world, data_dir):
                             "--csv-encoding", "cp932"])
     assert r.exit_code == 0, r.output
     csv = (root / "M000003" / "statement_M000003-20261101.csv").read_bytes()
-    assert not csv.startswith(b"\xef\xbb\xbf") and "settlement_id" in csv.decode("cp932")
+    assert not csv.startswith(b"\xef\xbb\xbf") and "明細番号" in csv.decode("cp932")
     r = runner.invoke(app, ["reports", "schedule", "--merchant", "M000002", "--month", "2027-01"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["reports", "list"])
