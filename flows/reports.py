@@ -25,10 +25,12 @@ _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 @task(name="render-due-reports", **_TASK)
-def render_due(as_of: datetime, workers: int, csv_encoding: str, kinds: list[str]) -> run.RenderResult:
+def render_due(as_of: datetime, workers: int, csv_encoding: str, kinds: list[str],
+               csv_header: str = "ja") -> run.RenderResult:
     settings = get_settings()
     wh = open_warehouse(settings)
-    return run.render_due(wh, settings, as_of, workers=workers, csv_encoding=csv_encoding, kinds=kinds)
+    return run.render_due(wh, settings, as_of, workers=workers, csv_encoding=csv_encoding, kinds=kinds,
+                          csv_header=csv_header)
 
 
 @task(name="publish-operations-summary", **_TASK)
@@ -49,10 +51,10 @@ def mail_due(as_of: datetime) -> dict[str, int]:
     return {**counts, "failed": len(outcomes) - counts["accepted"]}  # failed: every one not accepted
 
 
-def _render_and_mail(as_of: datetime | None, workers: int, csv_encoding: str,
-                     kinds: list[str]) -> dict | State:
+def _render_and_mail(as_of: datetime | None, workers: int, csv_encoding: str, kinds: list[str],
+                     csv_header: str) -> dict | State:
     as_of = clock.jst(as_of) if as_of else clock.now()
-    result = render_due(as_of, workers, csv_encoding, kinds)
+    result = render_due(as_of, workers, csv_encoding, kinds, csv_header)
     for report_id, md in result.markdown.items():
         publish_summary(report_id, md)
     mailed = mail_due(as_of)
@@ -70,13 +72,16 @@ def _render_and_mail(as_of: datetime | None, workers: int, csv_encoding: str,
 
 
 @flow(name="render-reports", log_prints=False)
-def render_reports(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8") -> dict:
-    """Render every report due as of `as_of` (default now) and mail merchants theirs."""
-    return _render_and_mail(as_of, workers, csv_encoding, list(run.KINDS))
+def render_reports(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8",
+                   csv_header: str = "ja") -> dict:
+    """Render every report due as of `as_of` (default now) and mail merchants theirs.
+    CSV headers in Japanese (`ja`) or English (`en`)."""
+    return _render_and_mail(as_of, workers, csv_encoding, list(run.KINDS), csv_header)
 
 
 @flow(name="render-schedules", log_prints=False)
-def render_schedules(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8") -> dict:
+def render_schedules(as_of: datetime | None = None, workers: int = 2, csv_encoding: str = "utf-8",
+                     csv_header: str = "ja") -> dict:
     """Next month's settlement schedules (入金スケジュール表), due from the 1st; mailed to merchants.
     `render_reports` renders them too when due: whichever runs first does it, the other finds it done."""
-    return _render_and_mail(as_of, workers, csv_encoding, ["schedule"])
+    return _render_and_mail(as_of, workers, csv_encoding, ["schedule"], csv_header)

@@ -37,6 +37,15 @@ def _encoding(text: str) -> str:
     return text
 
 
+def _header(text: str) -> str:
+    if text not in ("ja", "en"):
+        raise KonbiniError(f"--csv-header {text!r}: use ja (Japanese column names) or en (English)")
+    return text
+
+
+_CSV_HEADER_HELP = "CSV column names: ja (Japanese) or en (English)."
+
+
 def out_root_path() -> Path:
     from tasks.render.run import out_root
     from tasks.settings import get_settings
@@ -44,7 +53,7 @@ def out_root_path() -> Path:
     return out_root(get_settings())
 
 
-def _render_one(build, csv_encoding: str) -> None:
+def _render_one(build, csv_encoding: str, csv_header: str = "ja") -> None:
     """Gather with `build(con, settings)`, render, record; print where the files are."""
     from tasks.render.run import render_due
     from tasks.settings import get_settings
@@ -54,7 +63,8 @@ def _render_one(build, csv_encoding: str) -> None:
     wh = open_warehouse(settings)
     with wh.read() as con:
         job = build(con, settings)
-    result = render_due(wh, settings, job.as_of, workers=1, csv_encoding=csv_encoding, jobs=[job])
+    result = render_due(wh, settings, job.as_of, workers=1, csv_encoding=csv_encoding, csv_header=csv_header,
+                        jobs=[job])
     for r in result.rendered:
         out.print(f"{r.report_id}\n  {r.pdf_path}\n  {r.csv_path}")
 
@@ -69,11 +79,13 @@ def register(app: typer.Typer) -> None:
         as_of: str = typer.Option(None, "--as-of", help="Render what is due at this JST time (default now)."),
         workers: int = typer.Option(2, help="Processes rendering PDFs."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
     ) -> None:
         """Render every report due (and mail merchants theirs when SMTP is configured): a flow run."""
         from flows.reports import render_reports
 
-        summary = render_reports(as_of=_as_of(as_of), workers=workers, csv_encoding=_encoding(csv_encoding))
+        summary = render_reports(as_of=_as_of(as_of), workers=workers, csv_encoding=_encoding(csv_encoding),
+                                 csv_header=_header(csv_header))
         out.print(f"rendered {summary['rendered']}, mailed {summary['accepted']}, "
                   f"mail failures {summary['failed']}")
         for rid in summary["reports"]:
@@ -84,6 +96,7 @@ def register(app: typer.Typer) -> None:
         merchant: str = typer.Option(..., help="Merchant id (M + 6 digits)."),
         day: str = typer.Option(..., help="The day the events were received (YYYY-MM-DD)."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
     ) -> None:
         """Render one merchant's collection report (収納結果) of one day."""
         from datetime import timedelta
@@ -93,13 +106,14 @@ def register(app: typer.Typer) -> None:
 
         m, d = _merchant(merchant), _day(day, "--day")
         _render_one(lambda con, s: collection.gather(con, m, d, s, start_of(d + timedelta(days=1))),
-                    _encoding(csv_encoding))
+                    _encoding(csv_encoding), _header(csv_header))
 
     @group.command("statement")
     def statement_cmd(
         settlement: str = typer.Option(..., help="Settlement id, e.g. M000003-20261101."),
         as_of: str = typer.Option(None, "--as-of", help="For a draft: the as-of printed (default now)."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
     ) -> None:
         """Render one settlement statement (入金明細書 兼 適格請求書); drafts are marked 下書き."""
         from tasks.render import statement
@@ -110,13 +124,14 @@ def register(app: typer.Typer) -> None:
             at = clock.jst(row[0]) if row else _as_of(as_of)
             return statement.gather(con, settlement, s, at)
 
-        _render_one(build, _encoding(csv_encoding))
+        _render_one(build, _encoding(csv_encoding), _header(csv_header))
 
     @group.command("schedule")
     def schedule_cmd(
         merchant: str = typer.Option(..., help="Merchant id (M + 6 digits)."),
         month: str = typer.Option(..., help="The month of the periods (YYYY-MM)."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
     ) -> None:
         """Render one merchant's settlement schedule (入金スケジュール表) for a month."""
         from tasks.render import schedule
@@ -125,7 +140,8 @@ def register(app: typer.Typer) -> None:
         m = _merchant(merchant)
         first = _day(month + "-01", "--month")
         made = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
-        _render_one(lambda con, s: schedule.gather(con, m, first, s, start_of(made)), _encoding(csv_encoding))
+        _render_one(lambda con, s: schedule.gather(con, m, first, s, start_of(made)), _encoding(csv_encoding),
+                    _header(csv_header))
 
     @group.command("list")
     def list_cmd(merchant: str = typer.Option(None, help="Only this merchant.")) -> None:
