@@ -18,8 +18,6 @@ recognisable downstream). Deliveries are sent in parallel, at most `smtp.connect
 from __future__ import annotations
 
 import hashlib
-import smtplib
-import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ import duckdb
 
 from tasks.clock import jst, naive_jst
 from tasks.errors import KonbiniError
+from tasks.render.smtp import SendFailure, check_smtp, send
 from tasks.settings import Settings, Smtp
 from tasks.warehouse import Warehouse
 
@@ -91,77 +90,6 @@ def build_message(d: Delivery, smtp: Smtp, company_name: str, as_of: datetime) -
         data = path.read_bytes()
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
     return msg
-
-
-class SendFailure(Exception):
-    """A try that did not end in acceptance, with what the log records for it."""
-
-    def __init__(self, state: str, detail: str, retry_now: bool):
-        super().__init__(detail)
-        self.state = state  # failed (retried), rejected (5xx to the message), unknown (no answer)
-        self.detail = detail[:500]
-        self.retry_now = retry_now
-
-
-class _Session(smtplib.SMTP):
-    """smtplib's client, remembering when the message itself has gone out (the only bytes it sends
-    as `bytes`, ending with DATA's final dot): from then on a missing answer is ambiguous."""
-
-    message_sent = False
-
-    def send(self, s) -> None:
-        super().send(s)
-        if isinstance(s, bytes):
-            self.message_sent = True
-
-
-def check_smtp(smtp: Smtp) -> None:
-    """Refuse a configuration that would send the relay password in clear."""
-    if not smtp.host:
-        raise KonbiniError("no SMTP host configured (KONBINI_SMTP__HOST): reports are only written to disk")
-    if smtp.username and not smtp.starttls and not smtp.allow_plaintext_auth:
-        raise KonbiniError(
-            "KONBINI_SMTP__USERNAME is set but STARTTLS is off: the password would cross the network in"
-            " clear; set KONBINI_SMTP__STARTTLS=true, or KONBINI_SMTP__ALLOW_PLAINTEXT_AUTH=true for a"
-            " relay on a trusted link")
-
-
-def _failure(e: Exception, message_sent: bool) -> SendFailure:
-    detail = f"{type(e).__name__}: {e}"
-    if message_sent:  # the relay may have accepted it: never resent by the machine
-        return SendFailure("unknown", f"no answer after the message was sent ({detail})", retry_now=False)
-    if isinstance(e, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in e.recipients.values()]
-    else:
-        codes = [getattr(e, "smtp_code", 0)]
-    if codes and all(c >= 500 for c in codes):
-        message_level = isinstance(e, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
-                                       smtplib.SMTPDataError))
-        # a 5xx to this message is final; a 5xx to the session (login, STARTTLS) is a setting to
-        # fix: not repeated now, tried again by the next run
-        return SendFailure("rejected" if message_level else "failed", detail, retry_now=False)
-    return SendFailure("failed", detail, retry_now=True)
-
-
-def send(msg: EmailMessage, smtp: Smtp) -> None:
-    """One SMTP session; returns when the server accepted the message, else raises SendFailure."""
-    check_smtp(smtp)
-    client = None
-    try:
-        client = _Session(smtp.host, smtp.port, timeout=smtp.timeout_s)
-        if smtp.starttls:
-            client.starttls(context=ssl.create_default_context())
-        if smtp.username:
-            client.login(smtp.username, smtp.password or "")
-        client.send_message(msg)  # one recipient: refused, it raises SMTPRecipientsRefused
-    except (smtplib.SMTPException, OSError) as e:
-        if client is not None:
-            client.close()
-        raise _failure(e, client is not None and client.message_sent) from None
-    try:  # accepted: a failing QUIT changes nothing
-        client.quit()
-    except (smtplib.SMTPException, OSError):
-        client.close()
 
 
 def _log(wh: Warehouse, d: Delivery, attempt: int, event: str, as_of: datetime, detail: str | None = None,
