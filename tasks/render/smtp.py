@@ -54,7 +54,8 @@ def check_smtp(smtp: Smtp) -> None:
 
 def _failure(e: Exception, message_sent: bool) -> SendFailure:
     detail = f"{type(e).__name__}: {e}"
-    if message_sent:  # the relay may have accepted it: never resent by the machine
+    answered = isinstance(e, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused))
+    if message_sent and not answered:  # the relay may have accepted it: never resent by the machine
         return SendFailure("unknown", f"no answer after the message was sent ({detail})", retry_now=False)
     if isinstance(e, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in e.recipients.values()]

@@ -283,15 +283,24 @@ class SlowInbox(Inbox):
 
 
 class RefusingInbox(Inbox):
-    """A relay answering RCPT TO with `reply` (e.g. a permanent 550 or a temporary 451)."""
+    """A relay answering RCPT TO (or, with `at_data`, the message's DATA) with `reply`, e.g. a
+    permanent 550 or a temporary 451."""
 
-    def __init__(self, reply: str):
+    def __init__(self, reply: str, at_data: bool = False):
         super().__init__()
         self.reply = reply
-        self.rcpt_tries = 0
+        self.at_data = at_data
+        self.tries = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        self.rcpt_tries += 1
+        if self.at_data:
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+        self.tries += 1
+        return self.reply
+
+    async def handle_DATA(self, server, session, envelope):
+        self.tries += 1
         return self.reply
 
 

@@ -161,22 +161,24 @@ def test_a_relay_answering_after_the_timeout_is_unknown_and_never_sent_again(
     assert "timed out" in detail
 
 
-@pytest.mark.parametrize("reply, state, tries", [
-    ("550 5.1.1 <ops@sample-shop.example>: mailbox unavailable", "rejected", 1),
-    ("451 4.3.0 try again later", "failed", 3),
+@pytest.mark.parametrize("reply, at_data, state, tries", [
+    ("550 5.1.1 <ops@sample-shop.example>: mailbox unavailable", False, "rejected", 1),
+    ("451 4.3.0 try again later", False, "failed", 3),
+    ("554 5.6.0 message content rejected", True, "rejected", 1),  # an answer to DATA is no doubt
+    ("452 4.3.1 insufficient system storage", True, "failed", 3),
 ])
 def test_a_permanent_5xx_is_rejected_for_good_a_4xx_is_retried(small_world, relay, as_of, tmp_path,
-                                                                reply, state, tries):
+                                                                reply, at_data, state, tries):
     from tests.reports.conftest import RefusingInbox
 
-    refusing = relay(RefusingInbox(reply))
+    refusing = relay(RefusingInbox(reply, at_data))
     settings = get_settings()
     out = tmp_path / "out"
     _render(small_world, settings, as_of, out)
     d = _due(small_world, out)[0]
     o = deliver(small_world, d, settings, as_of, backoff_s=0)
     assert (o.state, o.attempts) == (state, tries) and reply.split()[0] in o.error
-    assert refusing.rcpt_tries == tries and refusing.messages == []
+    assert refusing.tries == tries and refusing.messages == []
     again = [x.report_id for x in _due(small_world, out)]
     assert (d.report_id in again) == (state == "failed")  # only a transient failure is due again
 
