@@ -38,6 +38,10 @@ class Smtp(BaseModel):
     username: str | None = None
     password: str | None = None
     sender: str = "reports@konbini.example"
+    timeout_s: float = 30  # per SMTP command; no answer to the message's DATA -> `unknown`, not resent
+    connections: int = 4  # deliveries sent at once (one SMTP session each)
+    # a login without STARTTLS sends the password in clear: only with this set (a relay on a trusted link)
+    allow_plaintext_auth: bool = False
 
 
 class Settings(BaseSettings):

@@ -26,7 +26,16 @@ def _encoding(text: str) -> str:
     return text
 
 
-def _render_one(build, csv_encoding: str) -> None:
+def _header(text: str) -> str:
+    if text not in ("ja", "en"):
+        raise KonbiniError(f"--csv-header {text!r}: use ja (Japanese column names) or en (English)")
+    return text
+
+
+_CSV_HEADER_HELP = "CSV column names: ja (Japanese) or en (English)."
+
+
+def _render_one(build, csv_encoding: str, csv_header: str = "ja") -> None:
     """Check the arguments and gather with `build(con, settings)`, render, record; print where the
     files are."""
     from tasks.render.run import render_due
@@ -37,7 +46,8 @@ def _render_one(build, csv_encoding: str) -> None:
     wh = open_warehouse(settings)
     with wh.read() as con:
         job = build(con, settings)
-    result = render_due(wh, settings, job.as_of, workers=1, csv_encoding=csv_encoding, jobs=[job])
+    result = render_due(wh, settings, job.as_of, workers=1, csv_encoding=csv_encoding, csv_header=csv_header,
+                        jobs=[job])
     for r in result.rendered:
         out.print(f"{r.report_id}\n  {r.pdf_path}\n  {r.csv_path}")
 
@@ -52,12 +62,13 @@ def register(app: typer.Typer) -> None:
         as_of: str = typer.Option(None, "--as-of", help="Render what is due at this JST time (default now)."),
         workers: int = typer.Option(2, min=1, help="Processes rendering PDFs."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
     ) -> None:
         """Render every report due (and mail merchants theirs when SMTP is configured): a flow run."""
-        when, encoding = _as_of(as_of), _encoding(csv_encoding)  # checked before Prefect is imported
+        when, encoding, header = _as_of(as_of), _encoding(csv_encoding), _header(csv_header)  # before Prefect
         from flows.reports import render_reports
 
-        summary = render_reports(as_of=when, workers=workers, csv_encoding=encoding)
+        summary = render_reports(as_of=when, workers=workers, csv_encoding=encoding, csv_header=header)
         out.print(f"rendered {summary['rendered']}, mailed {summary['accepted']}, "
                   f"mail failures {summary['failed']}")
         for rid in summary["reports"]:
@@ -68,53 +79,56 @@ def register(app: typer.Typer) -> None:
         merchant: str = typer.Option(..., help="Merchant id (M + 6 digits)."),
         day: str = typer.Option(..., help="The day the events were received (YYYY-MM-DD)."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
     ) -> None:
         """Render one merchant's collection report (収納結果) of one day."""
         from tasks.lookups import require_merchant
         from tasks.render import collection
 
-        d, encoding = date_option(day, "--day"), _encoding(csv_encoding)
+        d, encoding, header = date_option(day, "--day"), _encoding(csv_encoding), _header(csv_header)
 
         def build(con, settings):
             m = require_merchant(con, merchant, "--merchant")
             return collection.gather(con, m, d, settings, collection.as_of_for(d))
 
-        _render_one(build, encoding)
+        _render_one(build, encoding, header)
 
     @group.command("statement")
     def statement_cmd(
         settlement: str = typer.Option(..., help="Settlement id, e.g. M000003-20261101."),
         as_of: str = typer.Option(None, "--as-of", help="For a draft: the as-of printed (default now)."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
     ) -> None:
         """Render one settlement statement (入金明細書 兼 適格請求書); drafts are marked 下書き."""
         from tasks.render import statement
 
-        draft_as_of, encoding = _as_of(as_of), _encoding(csv_encoding)
+        draft_as_of, encoding, header = _as_of(as_of), _encoding(csv_encoding), _header(csv_header)
 
         def build(con, settings):
             at = statement.as_of_for(con, settlement, draft_as_of)
             return statement.gather(con, settlement, settings, at)
 
-        _render_one(build, encoding)
+        _render_one(build, encoding, header)
 
     @group.command("schedule")
     def schedule_cmd(
         merchant: str = typer.Option(..., help="Merchant id (M + 6 digits)."),
         month: str = typer.Option(..., help="The month of the periods (YYYY-MM)."),
         csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
+        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
     ) -> None:
         """Render one merchant's settlement schedule (入金スケジュール表) for a month."""
         from tasks.lookups import require_merchant
         from tasks.render import schedule
 
-        first, encoding = month_option(month), _encoding(csv_encoding)
+        first, encoding, header = month_option(month), _encoding(csv_encoding), _header(csv_header)
 
         def build(con, settings):
             m = require_merchant(con, merchant, "--merchant")
             return schedule.gather(con, m, first, settings, schedule.as_of_for(first))
 
-        _render_one(build, encoding)
+        _render_one(build, encoding, header)
 
     @group.command("list")
     def list_cmd(merchant: str = typer.Option(None, help="Only this merchant.")) -> None:

@@ -13,14 +13,27 @@ from datetime import date, datetime, time, timedelta
 import duckdb
 
 from tasks.clock import JST
+from tasks.render.csvout import Column
 from tasks.render.jobs import ReportJob
 from tasks.render.labels import CHAIN_ORDER, KINDS, chain_name, jdate
 from tasks.settings import Settings
 
-CSV_HEADER = (
-    "merchant_id", "received_date", "kind", "kind_name", "chain", "chain_name", "order_id",
-    "payment_reference", "paid_date", "paid_time", "store_code", "amount", "stamp_flag",
-    "transfer_date", "cancelled_at",
+CSV_COLUMNS = (
+    Column("merchant_id", "加盟店番号"),
+    Column("received_date", "受信日"),
+    Column("kind", "種別コード", code=True),
+    Column("kind_name", "種別"),
+    Column("chain", "チェーンコード"),
+    Column("chain_name", "チェーン"),
+    Column("order_id", "注文番号", code=True),
+    Column("payment_reference", "受付番号", code=True),
+    Column("paid_date", "収納日"),
+    Column("paid_time", "収納時刻"),
+    Column("store_code", "店舗コード", code=True),
+    Column("amount", "金額"),
+    Column("stamp_flag", "印紙"),
+    Column("transfer_date", "振込予定日"),
+    Column("cancelled_at", "取消日時"),
 )
 
 _EVENTS = """
@@ -108,6 +121,6 @@ def gather(con: duckdb.DuckDBPyConnection, merchant_id: str, day: date, settings
     )
     return ReportJob(
         kind="collection", merchant_id=merchant_id, subject=day.isoformat(),
-        template="collection.html.j2", context=context, csv_header=CSV_HEADER, csv_rows=csv_rows,
+        template="collection.html.j2", context=context, csv_columns=CSV_COLUMNS, csv_rows=csv_rows,
         as_of=as_of, title=f"収納結果 {day.isoformat()} {merchant_id}",
     )

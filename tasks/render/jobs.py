@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from tasks.render.csvout import Cell, csv_bytes
+from tasks.clock import naive_jst
+from tasks.errors import KonbiniError
+from tasks.render.csvout import Cell, Column, csv_bytes
 from tasks.render.pdf import render_pdf
 
 OPERATIONS = "_operations"  # the folder of reports that belong to no merchant
@@ -33,7 +35,7 @@ class ReportJob:
     subject: str  # the day, settlement id or month the report is about
     template: str
     context: dict
-    csv_header: tuple[str, ...]
+    csv_columns: tuple[Column, ...]
     csv_rows: tuple[tuple[Cell, ...], ...]
     as_of: datetime
     title: str = ""
@@ -64,10 +66,12 @@ class Rendered:
     csv_sha256: str
 
 
-def render_job(job: ReportJob, out_root: Path, csv_encoding: str = "utf-8") -> Rendered:
-    """Render one report and write its PDF and CSV side by side (atomically, by rename)."""
+def render_job(job: ReportJob, out_root: Path, csv_encoding: str = "utf-8",
+               csv_header: str = "ja") -> Rendered:
+    """Render one report and write its PDF and CSV side by side (atomically, by rename).
+    `csv_header`: the CSV's column names in Japanese (`ja`, the default) or English (`en`)."""
     pdf = render_pdf(job.template, job.context, as_of=job.as_of, report_id=job.report_id)
-    data = csv_bytes(job.csv_header, job.csv_rows, csv_encoding, where=job.report_id)
+    data = csv_bytes(job.csv_columns, job.csv_rows, csv_encoding, header=csv_header, where=job.report_id)
     pdf_path = out_root / f"{job.stem}.pdf"
     csv_path = out_root / f"{job.stem}.csv"
     for path, content in ((pdf_path, pdf), (csv_path, data)):
@@ -94,22 +98,25 @@ def _warm() -> None:
 
 
 def render_many(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2,
-                csv_encoding: str = "utf-8") -> list[Rendered]:
-    """Render every job; with workers > 1 in a pool of spawned processes. Results in job order."""
-    if workers <= 1 or len(jobs) <= 1:
-        return [render_job(j, out_root, csv_encoding) for j in jobs]
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm) as pool:
-        futures = [pool.submit(render_job, j, out_root, csv_encoding) for j in jobs]
-        return [f.result() for f in futures]
+                csv_encoding: str = "utf-8", csv_header: str = "ja") -> list[Rendered]:
+    """Render every job; with workers > 1 in a pool of spawned processes. Results in job order;
+    the first failure is raised (after the others are done)."""
+    done, failed = render_all(jobs, out_root, workers=workers, csv_encoding=csv_encoding,
+                              csv_header=csv_header)
+    if failed:
+        raise KonbiniError(f"{failed[0][0]}: {failed[0][1]}")
+    return done
 
 
-def render_all(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2,
-               csv_encoding: str = "utf-8") -> tuple[list[Rendered], list[tuple[str, str]]]:
+Failure = tuple[str, str]  # (report id, error)
+
+
+def render_all(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2, csv_encoding: str = "utf-8",
+               csv_header: str = "ja") -> tuple[list[Rendered], list[Failure]]:
     """Like render_many, but one report failing does not stop the others: returns what was rendered
     and (report id, error) of each failure."""
     done: list[Rendered] = []
-    failed: list[tuple[str, str]] = []
+    failed: list[Failure] = []
 
     def outcome(job: ReportJob, get) -> None:
         try:
@@ -119,11 +126,11 @@ def render_all(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2,
 
     if workers <= 1 or len(jobs) <= 1:
         for j in jobs:
-            outcome(j, lambda j=j: render_job(j, out_root, csv_encoding))
+            outcome(j, lambda j=j: render_job(j, out_root, csv_encoding, csv_header))
         return done, failed
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm) as pool:
-        futures = [(j, pool.submit(render_job, j, out_root, csv_encoding)) for j in jobs]
+        futures = [(j, pool.submit(render_job, j, out_root, csv_encoding, csv_header)) for j in jobs]
         for j, f in futures:
             outcome(j, f.result)
     return done, failed
@@ -131,8 +138,6 @@ def render_all(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2,
 
 def record_outputs(con, rendered: Sequence[Rendered], out_root: Path, rendered_at: datetime) -> None:
     """Remember what was rendered (report_outputs), paths relative to out_root."""
-    from tasks.clock import naive_jst
-
     for r in rendered:
         con.execute(
             "insert or replace into report_outputs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,23 +1,25 @@
 """E-mail delivery of merchants' reports over SMTP, with a delivery log (report_deliveries).
 
-Protocol per (report, recipient, round), each step its own committed transaction:
+At most once per (report, recipient, round); each step is its own committed transaction:
 1. `attempt` n is recorded (and committed) before the SMTP session opens;
 2. the message is sent; as soon as the server accepts it, `accepted` is committed;
-3. an error records `failed` with the reason; the try is repeated (short backoff) and failed
-   deliveries are picked up again by the next run, up to MAX_ATTEMPTS.
-An accepted delivery is never sent again by the machine. If the process dies between the server's
-acceptance and our commit, the log shows an `attempt` without outcome (`unknown`): we do not
-retry it automatically — a report arriving twice is judged worse than an operator checking the
-relay's log and running `konbini reports resend` (at most once; the Message-ID is the same for
-every try of a round, so a mail client can also spot a duplicate).
+3. otherwise the try ends in one of
+   - `failed`: nothing reached the relay's queue (connection refused, a 4xx, a timeout before the
+     message went out): repeated now (short backoff) and by later runs, up to MAX_ATTEMPTS;
+   - `rejected`: a 5xx to the message (sender, recipient, data): final, never repeated;
+   - `unknown`: the message went out but no answer came (timeout, dropped connection): the relay
+     may have accepted it, so it is never repeated by the machine.
+An `attempt` without any outcome (the process died in between) is `unknown` too. A report arriving
+twice is judged worse than an operator checking the relay's log and running `konbini reports
+resend` (a new round; every try of a round carries the same Message-ID, so a duplicate is
+recognisable downstream). Deliveries are sent in parallel, at most `smtp.connections` at once.
 """
 
 from __future__ import annotations
 
 import hashlib
-import smtplib
-import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -28,6 +30,7 @@ import duckdb
 
 from tasks.clock import jst, naive_jst
 from tasks.errors import KonbiniError
+from tasks.render.smtp import SendFailure, check_smtp, send
 from tasks.settings import Settings, Smtp
 from tasks.warehouse import Warehouse
 
@@ -59,7 +62,7 @@ class Outcome:
     report_id: str
     recipient: str
     round: int
-    state: str  # accepted, failed
+    state: str  # accepted, failed, rejected, unknown
     attempts: int
     error: str | None = None
 
@@ -89,20 +92,6 @@ def build_message(d: Delivery, smtp: Smtp, company_name: str, as_of: datetime) -
     return msg
 
 
-def send(msg: EmailMessage, smtp: Smtp, timeout_s: float = 30) -> None:
-    """One SMTP session; returns when the server accepted the message for every recipient."""
-    if not smtp.host:
-        raise KonbiniError("no SMTP host configured (KONBINI_SMTP__HOST): reports are only written to disk")
-    with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout_s) as client:
-        if smtp.starttls:
-            client.starttls(context=ssl.create_default_context())
-        if smtp.username:
-            client.login(smtp.username, smtp.password or "")
-        refused = client.send_message(msg)
-        if refused:  # some recipients refused, the message went to the others: still not delivered
-            raise smtplib.SMTPRecipientsRefused(refused)
-
-
 def _log(wh: Warehouse, d: Delivery, attempt: int, event: str, as_of: datetime, detail: str | None = None,
          shas: tuple[str | None, str | None] = (None, None)) -> None:
     with wh.write() as con:
@@ -115,7 +104,9 @@ def _log(wh: Warehouse, d: Delivery, attempt: int, event: str, as_of: datetime, 
 
 def deliver(wh: Warehouse, d: Delivery, settings: Settings, as_of: datetime, *, tries: int = 3,
             backoff_s: float = 2.0) -> Outcome:
-    """Send one delivery, logging every step; up to `tries` tries now (never past MAX_ATTEMPTS)."""
+    """Send one delivery, logging every step; up to `tries` tries now (never past MAX_ATTEMPTS).
+    Only a `failed` try is repeated: `rejected` and `unknown` end the round (at most once)."""
+    check_smtp(settings.smtp)
     attempt = d.attempts
     missing = [str(p) for p in (d.pdf_path, d.csv_path) if not p.is_file()]
     if missing:  # nothing was tried: not logged; render the report again and the next run sends it
@@ -131,15 +122,30 @@ def deliver(wh: Warehouse, d: Delivery, settings: Settings, as_of: datetime, *, 
         _log(wh, d, attempt, "attempt", as_of, shas=shas)
         try:
             send(msg, settings.smtp)
-        except (smtplib.SMTPException, OSError) as e:
-            error = f"{type(e).__name__}: {e}"[:500]
-            _log(wh, d, attempt, "failed", as_of, detail=error)
+        except SendFailure as f:
+            _log(wh, d, attempt, f.state, as_of, detail=f.detail)
+            if f.state != "failed" or not f.retry_now:
+                return Outcome(d.report_id, d.recipient, d.round, f.state, attempt, f.detail)
+            error = f.detail
             if i + 1 < tries:
                 time.sleep(backoff_s * (2**i))
             continue
         _log(wh, d, attempt, "accepted", as_of)
         return Outcome(d.report_id, d.recipient, d.round, "accepted", attempt)
     return Outcome(d.report_id, d.recipient, d.round, "failed", attempt, error)
+
+
+def deliver_many(wh: Warehouse, due: list[Delivery], settings: Settings, as_of: datetime, *,
+                 tries: int = 3, backoff_s: float = 2.0) -> list[Outcome]:
+    """Every delivery, at most `smtp.connections` at once (threads: the work is waiting on the relay;
+    each log write takes the warehouse lock on its own). Outcomes in the order of `due`."""
+    check_smtp(settings.smtp)
+    if not due:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.smtp.connections, len(due)))) as pool:
+        futures = [pool.submit(deliver, wh, d, settings, as_of, tries=tries, backoff_s=backoff_s)
+                   for d in due]
+        return [f.result() for f in futures]
 
 
 # --- which deliveries are due --------------------------------------------------------------------

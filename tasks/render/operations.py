@@ -13,12 +13,19 @@ from datetime import date, datetime
 import duckdb
 
 from tasks.clock import naive_jst
+from tasks.render.csvout import Column
 from tasks.render.jobs import ReportJob
 from tasks.settings import Settings
 
 STATUSES = ("awaiting_payment", "paid", "confirmed", "settled", "cancelled", "expired")
 AGE_BUCKETS = (("0-1日", 0, 1), ("2-3日", 2, 3), ("4-7日", 4, 7), ("8日以上", 8, 10**6))
-CSV_HEADER = ("section", "key", "detail", "count", "amount")
+CSV_COLUMNS = (
+    Column("section", "区分"),
+    Column("key", "項目"),
+    Column("detail", "詳細"),
+    Column("count", "件数"),
+    Column("amount", "金額"),
+)
 
 
 def _rows(con, sql: str, params: list | None = None) -> list[tuple]:
@@ -27,16 +34,31 @@ def _rows(con, sql: str, params: list | None = None) -> list[tuple]:
 
 def gather(con: duckdb.DuckDBPyConnection, day: date, settings: Settings, as_of: datetime) -> ReportJob:
     at = naive_jst(as_of)
-    by_status = dict(_rows(con, "select status, count(*) from v_order_status group by status"))
-    statuses = [{"status": s, "count": int(by_status.get(s, 0))} for s in STATUSES]
-    statuses += [{"status": s, "count": int(n)} for s, n in sorted(by_status.items()) if s not in STATUSES]
+    day_label = f"{day:%Y-%m-%d}"
+    context = {
+        "title": "運用サマリー", "company_name": settings.company_name, "day_label": day_label,
+        "as_of_label": f"{at:%Y-%m-%d %H:%M}", "statuses": _statuses(con), "exceptions": _exceptions(con, at),
+        "bucket_names": [b[0] for b in AGE_BUCKETS], "quarantined": _quarantined(con, at),
+        "gaps": _gaps(con, at), "notify": _notification_failures(con),
+    }
+    return ReportJob(kind="operations", merchant_id=None, subject=day_label, template="operations.html.j2",
+                     context=context, csv_columns=CSV_COLUMNS, csv_rows=_csv_rows(context), as_of=as_of,
+                     title=f"運用サマリー {day_label}", markdown=markdown(context))
 
+
+def _statuses(con) -> list[dict]:
+    by_status = dict(_rows(con, "select status, count(*) from v_order_status group by status"))
+    others = sorted(s for s in by_status if s not in STATUSES)
+    return [{"status": s, "count": int(by_status.get(s, 0))} for s in (*STATUSES, *others)]
+
+
+def _exceptions(con, at: datetime) -> list[dict]:
+    """Open exceptions per code: count, amount, ages (calendar days) by bucket, the oldest."""
     exc = _rows(con, """
         select code, date_diff('day', raised_at, $at) as age, amount, merchant_id, order_id, id, raised_at
         from v_open_exceptions order by code, raised_at, id""", {"at": at})
-    codes = sorted({r[0] for r in exc})
     exceptions = []
-    for code in codes:
+    for code in sorted({r[0] for r in exc}):
         ages = [r[1] for r in exc if r[0] == code]
         exceptions.append({
             "code": code,
@@ -45,8 +67,13 @@ def gather(con: duckdb.DuckDBPyConnection, day: date, settings: Settings, as_of:
             "buckets": [sum(1 for a in ages if lo <= a <= hi) for _, lo, hi in AGE_BUCKETS],
             "oldest": max(ages),
         })
+    return exceptions
 
-    quarantined = [
+
+def _quarantined(con, at: datetime) -> list[dict]:
+    """Quarantined files with their reason count, first reason, and whether the same kind and
+    number was accepted later (re-sent)."""
+    return [
         {"file_id": fid, "folder": folder, "name": name, "received_at": received, "reasons": int(n),
          "first_reason": reason or "", "corrected": bool(corrected)}
         for fid, folder, name, received, n, reason, corrected in _rows(con, """
@@ -59,14 +86,20 @@ def gather(con: duckdb.DuckDBPyConnection, day: date, settings: Settings, as_of:
             from inbound_files f where f.state = 'quarantined' and f.received_at < $at
             order by f.received_at, f.file_id""", {"at": at})
     ]
-    gaps = [
+
+
+def _gaps(con, at: datetime) -> list[dict]:
+    return [
         {"kind": k, "sequence_no": int(n), "raised_at": r, "age": int(a)}
         for k, n, r, a in _rows(con, """
             select sequence_kind, sequence_no, raised_at, date_diff('day', raised_at, $at)
             from v_open_exceptions where code = 'FILE_SEQUENCE_GAP' order by sequence_kind, sequence_no""",
             {"at": at})
     ]
-    notify = [
+
+
+def _notification_failures(con) -> list[dict]:
+    return [
         {"merchant_id": m, "state": s, "count": int(n), "last_error": e or ""}
         for m, s, n, e in _rows(con, """
             select merchant_id, case when state = 'dead' then 'dead' else 'retrying' end as st, count(*),
@@ -75,26 +108,17 @@ def gather(con: duckdb.DuckDBPyConnection, day: date, settings: Settings, as_of:
             where state = 'dead' or (state = 'pending' and attempts > 0)
             group by merchant_id, st order by merchant_id, st""")
     ]
-    day_label = f"{day:%Y-%m-%d}"
-    context = {
-        "title": "運用サマリー", "company_name": settings.company_name, "day_label": day_label,
-        "as_of_label": f"{at:%Y-%m-%d %H:%M}", "statuses": statuses, "exceptions": exceptions,
-        "bucket_names": [b[0] for b in AGE_BUCKETS], "quarantined": quarantined, "gaps": gaps,
-        "notify": notify,
-    }
-    csv_rows: list[tuple] = [("order_status", s["status"], None, s["count"], None) for s in statuses]
-    for e in exceptions:
-        csv_rows.append(("open_exception", e["code"], f"oldest {e['oldest']} days", e["count"], e["amount"]))
-    for q in quarantined:
-        csv_rows.append(
-            ("quarantined_file", f"{q['folder']}/{q['name']}", q["first_reason"], q["reasons"], None))
-    for g in gaps:
-        csv_rows.append(("sequence_gap", g["kind"], f"missing {g['sequence_no']:06d}", 1, None))
-    for n in notify:
-        csv_rows.append(("notification_failure", n["merchant_id"], n["state"], n["count"], None))
-    return ReportJob(kind="operations", merchant_id=None, subject=day_label, template="operations.html.j2",
-                     context=context, csv_header=CSV_HEADER, csv_rows=tuple(csv_rows), as_of=as_of,
-                     title=f"運用サマリー {day_label}", markdown=markdown(context))
+
+
+def _csv_rows(c: dict) -> tuple[tuple, ...]:
+    rows: list[tuple] = [("order_status", s["status"], None, s["count"], None) for s in c["statuses"]]
+    rows += [("open_exception", e["code"], f"oldest {e['oldest']} days", e["count"], e["amount"])
+             for e in c["exceptions"]]
+    rows += [("quarantined_file", f"{q['folder']}/{q['name']}", q["first_reason"], q["reasons"], None)
+             for q in c["quarantined"]]
+    rows += [("sequence_gap", g["kind"], f"missing {g['sequence_no']:06d}", 1, None) for g in c["gaps"]]
+    rows += [("notification_failure", n["merchant_id"], n["state"], n["count"], None) for n in c["notify"]]
+    return tuple(rows)
 
 
 def markdown(c: dict) -> str:

@@ -25,6 +25,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from tasks.clock import jst
+from tasks.render.labels import deduction
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
 FONT_FILE = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
@@ -69,6 +70,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["yen"] = _yen
+    env.filters["deduction"] = deduction
     env.globals["font_url"] = FONT_FILE.as_uri()
     env.globals["font_name"] = FONT_NAME
     return env

@@ -24,7 +24,7 @@ from tasks.clock import JST, jst
 from tasks.errors import KonbiniError
 from tasks.render import collection, operations, schedule, statement
 from tasks.render.jobs import Rendered, ReportJob, record_outputs, render_all
-from tasks.render.mail import Outcome, deliver, due_deliveries
+from tasks.render.mail import Outcome, deliver_many, due_deliveries
 from tasks.settings import Settings
 from tasks.warehouse import Warehouse
 
@@ -83,14 +83,15 @@ class RenderResult:
 
 
 def render_due(wh: Warehouse, settings: Settings, as_of: datetime, *, workers: int = 2,
-               csv_encoding: str = "utf-8", jobs: list[ReportJob] | None = None,
+               csv_encoding: str = "utf-8", csv_header: str = "ja", jobs: list[ReportJob] | None = None,
                kinds: Sequence[str] = KINDS) -> RenderResult:
     """Plan (unless `jobs` given), render on `workers` processes, record in report_outputs."""
     if jobs is None:
         with wh.read() as con:
             jobs = plan(con, as_of, settings, kinds=kinds)
     root = out_root(settings)
-    rendered, failed = render_all(jobs, root, workers=workers, csv_encoding=csv_encoding)
+    rendered, failed = render_all(jobs, root, workers=workers, csv_encoding=csv_encoding,
+                                  csv_header=csv_header)
     if rendered:
         with wh.write() as con:
             record_outputs(con, rendered, root, as_of)
@@ -107,4 +108,4 @@ def deliver_due(wh: Warehouse, settings: Settings, as_of: datetime, *, tries: in
         return []
     with wh.read() as con:
         due = due_deliveries(con, out_root(settings))
-    return [deliver(wh, d, settings, as_of, tries=tries, backoff_s=backoff_s) for d in due]
+    return deliver_many(wh, due, settings, as_of, tries=tries, backoff_s=backoff_s)

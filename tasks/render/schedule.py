@@ -13,13 +13,23 @@ from datetime import date, datetime, time
 import duckdb
 
 from tasks.clock import JST
+from tasks.errors import KonbiniError
+from tasks.render.csvout import Column
 from tasks.render.jobs import ReportJob
 from tasks.render.labels import jdate
 from tasks.settings import Settings
 from tasks.settle.calendar import periods_of_month
 
-CSV_HEADER = ("merchant_id", "month", "settlement_cycle", "period_start", "period_end", "cutoff",
-              "payout_date", "nominal_payout_date")
+CSV_COLUMNS = (
+    Column("merchant_id", "加盟店番号"),
+    Column("month", "対象月"),
+    Column("settlement_cycle", "入金サイクル(月の回数)"),
+    Column("period_start", "対象期間開始"),
+    Column("period_end", "対象期間終了"),
+    Column("cutoff", "締め日時"),
+    Column("payout_date", "入金日"),
+    Column("nominal_payout_date", "休業日調整前の入金日"),
+)
 
 
 def next_month(d: date) -> date:
@@ -46,8 +56,6 @@ def gather(con: duckdb.DuckDBPyConnection, merchant_id: str, month: date, settin
         "select name, settlement_cycle from current_merchants where merchant_id = ?", [merchant_id]
     ).fetchone()
     if row is None:
-        from tasks.errors import KonbiniError
-
         raise KonbiniError(f"merchant {merchant_id} is not in the current master data")
     name, cycle = row
     periods = periods_of_month(int(cycle), month.year, month.month)
@@ -76,5 +84,5 @@ def gather(con: duckdb.DuckDBPyConnection, merchant_id: str, month: date, settin
         for i, r in enumerate(rows)
     )
     return ReportJob(kind="schedule", merchant_id=merchant_id, subject=subject, template="schedule.html.j2",
-                     context=context, csv_header=CSV_HEADER, csv_rows=csv_rows, as_of=as_of,
+                     context=context, csv_columns=CSV_COLUMNS, csv_rows=csv_rows, as_of=as_of,
                      title=f"入金スケジュール表 {subject} {merchant_id}")

@@ -19,16 +19,38 @@ import duckdb
 
 from tasks.clock import jst
 from tasks.errors import KonbiniError
+from tasks.render.csvout import Column
 from tasks.render.jobs import ReportJob
-from tasks.render.labels import ACCOUNT_TYPES, chain_name, jdate, mask_account
+from tasks.render.labels import ACCOUNT_TYPES, bank_and_branch, chain_name, jdate, mask_account
 from tasks.settings import Settings
 from tasks.settle.charges import TAX_PERCENT
 
-CSV_HEADER = ("settlement_id", "merchant_id", "line_no", "kind", "order_id", "chain", "paid_date",
-              "amount", "fee", "stamp", "fee_month", "carried_from")
 LINE_KINDS = {
     "payment": "収納", "monthly_fee": "月額基本料", "initial_fee": "初期費用", "tax": "消費税",
     "adjustment": "調整", "carried_in": "前回繰越",
+}
+# The CSV: one row per line of the statement, then one row per total, whose figure is in its own
+# column (`total`), so that adding up the amount column never counts a total twice.
+CSV_COLUMNS = (
+    Column("settlement_id", "明細番号"),
+    Column("merchant_id", "加盟店番号"),
+    Column("line_no", "行番号"),
+    Column("kind", "区分コード"),
+    Column("kind_name", "区分"),
+    Column("order_id", "注文番号", code=True),
+    Column("chain", "チェーンコード"),
+    Column("paid_date", "収納日"),
+    Column("amount", "金額"),
+    Column("fee", "手数料"),
+    Column("stamp", "印紙代"),
+    Column("fee_month", "対象月"),
+    Column("carried_from", "繰越元の期間"),
+    Column("total", "合計額"),
+)
+TOTALS = {
+    "payments_total": "収納金額合計", "fees": "手数料合計(税抜)", "tax": "消費税", "stamps": "印紙代合計",
+    "adjustments": "調整額合計", "carried_in": "前回繰越額", "net": "差引入金額", "transfer": "お振込額",
+    "carried_out": "次回繰越額",
 }
 
 # One query each for any number of settlements (gathering 1,000 statements one by one costs
@@ -88,9 +110,7 @@ def gather_many(con: duckdb.DuckDBPyConnection, wanted: list[tuple[str, datetime
 def _job(row: tuple, lines: list[dict], settings: Settings, as_of: datetime) -> ReportJob:
     (sid, merchant_id, cycle, start, end, cutoff, payout, count, total, fees, tax, stamps, adjustments,
      carried_in, net, state, finalized_at, name, bank, branch, account_type, number) = row
-    account = {"bank_code": bank or "", "branch_code": branch or "",
-               "type": ACCOUNT_TYPES.get(account_type, account_type or ""),
-               "number": mask_account(number) if number else ""}
+    account = _account(bank, branch, account_type, number)
     payments = [ln for ln in lines if ln["kind"] == "payment"]
     per_payment_fees = sum(ln["fee"] for ln in payments)
     # a plan without a monthly fee still records the month covered, as a 0-yen line: not invoiced
@@ -123,16 +143,24 @@ def _job(row: tuple, lines: list[dict], settings: Settings, as_of: datetime) -> 
         "any_carried": any(ln["carried_from"] for ln in payments),
         "f": figures,
     }
-    csv_rows = tuple(
-        (sid, merchant_id, ln["line_no"], ln["kind"], ln["order_id"], ln["chain"], ln["paid_date"],
-         ln["amount"], ln["fee"], ln["stamp"], ln["fee_month"], ln["carried_from"])
-        for ln in lines
-    )
-    summary_rows = tuple(
-        (sid, merchant_id, None, f"total_{key}", None, None, None, figures[key], None, None, None, None)
-        for key in ("payments_total", "fees", "tax", "stamps", "adjustments", "carried_in", "net",
-                    "transfer", "carried_out")
-    )
     return ReportJob(kind="statement", merchant_id=merchant_id, subject=sid, template="statement.html.j2",
-                     context=context, csv_header=CSV_HEADER, csv_rows=csv_rows + summary_rows,
-                     as_of=as_of, title=f"入金明細書 {sid}")
+                     context=context, csv_columns=CSV_COLUMNS,
+                     csv_rows=_csv_rows(sid, merchant_id, lines, figures), as_of=as_of,
+                     title=f"入金明細書 {sid}")
+
+
+def _account(bank: str | None, branch: str | None, account_type: str | None, number: str | None) -> dict:
+    """The payee account as printed: codes with their Zengin names, the number masked."""
+    bank_name, branch_name = bank_and_branch(bank or "", branch or "")
+    return {"bank_code": bank or "", "branch_code": branch or "", "bank_name": bank_name,
+            "branch_name": branch_name, "type": ACCOUNT_TYPES.get(account_type, account_type or ""),
+            "number": mask_account(number) if number else ""}
+
+
+def _csv_rows(sid: str, merchant_id: str, lines: list[dict], figures: dict) -> tuple[tuple, ...]:
+    rows = [(sid, merchant_id, ln["line_no"], ln["kind"], ln["kind_name"], ln["order_id"], ln["chain"],
+             ln["paid_date"], ln["amount"], ln["fee"], ln["stamp"], ln["fee_month"], ln["carried_from"], None)
+            for ln in lines]
+    rows += [(sid, merchant_id, None, f"total_{key}", name, None, None, None, None, None, None, None, None,
+              figures[key]) for key, name in TOTALS.items()]
+    return tuple(rows)

@@ -257,3 +257,69 @@ def tls_smtp_server(tmp_path, monkeypatch):
         monkeypatch.setenv(f"KONBINI_SMTP__{k}", v)
     yield inbox
     controller.stop()
+
+
+class SlowInbox(Inbox):
+    """A relay that queues the message at once but answers DATA after `delay` seconds, counting how
+    many messages it holds at the same time (the sender's parallelism)."""
+
+    def __init__(self, delay: float):
+        super().__init__()
+        self.delay = delay
+        self.in_flight = 0
+        self.peak = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.messages.append(envelope)
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
+        return "250 Message accepted for delivery"
+
+
+class RefusingInbox(Inbox):
+    """A relay answering RCPT TO (or, with `at_data`, the message's DATA) with `reply`, e.g. a
+    permanent 550 or a temporary 451."""
+
+    def __init__(self, reply: str, at_data: bool = False):
+        super().__init__()
+        self.reply = reply
+        self.at_data = at_data
+        self.tries = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.at_data:
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+        self.tries += 1
+        return self.reply
+
+    async def handle_DATA(self, server, session, envelope):
+        self.tries += 1
+        return self.reply
+
+
+@pytest.fixture
+def relay(monkeypatch):
+    """Start a real aiosmtpd relay on loopback with a given handler; KONBINI_SMTP__* point at it."""
+    from aiosmtpd.controller import Controller
+
+    started = []
+
+    def start(handler, **kwargs):
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+        controller.start()
+        started.append(controller)
+        for k, v in {"HOST": "127.0.0.1", "PORT": str(port), "STARTTLS": "false"}.items():
+            monkeypatch.setenv(f"KONBINI_SMTP__{k}", v)
+        return handler
+
+    yield start
+    for c in started:
+        c.stop()

@@ -20,9 +20,13 @@ def test_render_one_of_each_then_list_and_check(settled_world, data_dir):
                             "--csv-encoding", "cp932"])
     assert r.exit_code == 0, r.output
     csv = (root / "M000003" / "statement_M000003-20261101.csv").read_bytes()
-    assert not csv.startswith(b"\xef\xbb\xbf") and "settlement_id" in csv.decode("cp932")
-    r = runner.invoke(app, ["reports", "schedule", "--merchant", "M000002", "--month", "2027-01"])
+    assert not csv.startswith(b"\xef\xbb\xbf") and "明細番号" in csv.decode("cp932")
+    r = runner.invoke(app, ["reports", "schedule", "--merchant", "M000002", "--month", "2027-01",
+                            "--csv-header", "en"])
     assert r.exit_code == 0, r.output
+    header = (root / "M000002" / "schedule_2027-01.csv").read_bytes().decode("utf-8-sig").splitlines()[0]
+    assert header == ("merchant_id,month,settlement_cycle,period_start,period_end,cutoff,payout_date,"
+                      "nominal_payout_date")
     r = runner.invoke(app, ["reports", "list"])
     assert r.exit_code == 0, r.output
     for rid in ("collection/M000001/2026-11-04", "statement/M000003/M000003-20261101",
@@ -42,6 +46,7 @@ def test_render_one_of_each_then_list_and_check(settled_world, data_dir):
     (["list", "--merchant", "M000009"], "no such merchant"),
     (["collection", "--merchant", "M000001", "--day", "2026-11-04", "--csv-encoding", "latin-1"],
      "use utf-8"),
+    (["collection", "--merchant", "M000001", "--day", "2026-11-04", "--csv-header", "fr"], "use ja"),
     (["resend", "collection/M000001/2026-11-04"], "no SMTP host"),
     (["check", "/nonexistent.pdf"], "is not a file"),
 ])

@@ -38,8 +38,11 @@ def test_collection_report_figures_font_and_page_image(small_world, settings, as
     assert png.stat().st_size > 5_000
     # counts and totals per chain and kind, in the CSV too
     rows = r.csv_path.read_bytes().decode("utf-8-sig").splitlines()
-    assert rows[0].startswith("merchant_id,received_date,kind")
+    assert rows[0].startswith("加盟店番号,受信日,種別コード,種別,チェーンコード,チェーン,注文番号,受付番号")
     assert len(rows) == 1 + 5
+    # codes stay text in Excel (="01"); amounts stay numbers
+    assert rows[1].startswith('M000001,2026-11-04,"=""01""",速報,seven,セブン-イレブン,A-1001,'
+                              '"=""1000000000001""",2026-11-03,10:15:00,"=""0012345""",3980,0,')
     summary = {row["chain"]: row for row in job.context["summary"]}
     assert summary["seven"]["01"] == {"count": 2, "total": 57980}
     assert summary["famima"]["03"] == {"count": 1, "total": 12800}

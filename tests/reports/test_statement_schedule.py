@@ -18,14 +18,19 @@ def test_settlement_statement_is_a_qualified_invoice(settled_world, settings, as
         "2026年11月11日(水) 23:59:59", "2026年11月16日(月)", "103,000", "13,360", "1,336", "88,104",
         "10%対象 合計(税抜) 13,360", "消費税額(10%) 1,336", "印紙代(不課税)", "C-3001", "C-3002", "C-3003",
         "月額基本料(2026年11月分)", "初期費用", "****111", "当座",
+        "みずほ(金融機関コード 0001) 本店(支店コード 100)",
     ):
         assert expected in flat, expected
     assert "0001111" not in flat  # the account number is masked
     assert "※" not in flat  # nothing carried over
     assert font_problems(r.pdf_path) == []
     assert page_png(r.pdf_path, tmp_path.parent / "statement").exists()
+    assert "−0" not in flat and "円 −" not in flat  # nothing adjusted or carried: 0, never −0
     csv = r.csv_path.read_bytes().decode("utf-8-sig")
-    assert "M000003-20261101,M000003,,total_net,,,,88104" in csv
+    # a total is in its own column, never in the amount column it sums
+    assert "M000003-20261101,M000003,,total_net,差引入金額,,,,,,,,,88104\r\n" in csv
+    amounts = [int(row.split(",")[8]) for row in csv.splitlines()[1:] if row.split(",")[8]]
+    assert sum(amounts) == 103000 + 3000 + 10000 + 1336  # the lines only
     assert "0001111" not in csv
 
 
@@ -72,10 +77,11 @@ def test_negative_net_is_carried_out_not_transferred(small_world, settings, as_o
     tight = "".join(flat.split())  # pdftotext spaces figures and units unevenly
     assert "差引入金額-6,443円" in tight and "お振込額0円" in tight and "次回繰越額-6,443円" in tight
     assert "調整額-5,000円" in tight
+    assert "印紙代(不課税)0円" in tight and "−0" not in tight  # no stamps: 0, never −0
     csv = r.csv_path.read_bytes().decode("utf-8-sig")
     # negative amounts stay numbers in the CSV (not escaped as formulas)
-    assert f"{sid},M000001,4,adjustment,,seven,2026-12-02,-5000,0,0," in csv
-    assert f"{sid},M000001,,total_net,,,,-6443,,," in csv
+    assert f"{sid},M000001,4,adjustment,調整,,seven,2026-12-02,-5000,0,0,,," in csv
+    assert f"{sid},M000001,,total_net,差引入金額,,,,,,,,,-6443\r\n" in csv
 
 
 def test_a_payment_carried_over_from_its_own_period_is_marked(settled_world, settings, as_of, tmp_path):
@@ -87,4 +93,4 @@ def test_a_payment_carried_over_from_its_own_period_is_marked(settled_world, set
     flat = " ".join(pdf_text(r.pdf_path).split())
     assert "2026-11-05 ※" in flat and "前の期間から繰り越して" in flat
     csv = r.csv_path.read_bytes().decode("utf-8-sig")
-    assert ",3,payment,C-3003,seicomart,2026-11-05,8000,120,0,,2026-10-26" in csv
+    assert ",3,payment,収納,C-3003,seicomart,2026-11-05,8000,120,0,,2026-10-26," in csv
