@@ -120,7 +120,5 @@ class FeedFile:
     @property
     def name(self) -> str:
         ts = self.created_at.strftime("%Y%m%d%H%M%S")
-        prefix = {"SEJ_01": "SEJ_01", "SEJ_02": "SEJ_02", "FM_S": "FM_S", "FM_K": "FM_K"}.get(self.kind)
-        if prefix:
-            return f"{prefix}_{ts}_{self.sequence_no:06d}.dat"
-        return f"{self.kind}_{ts}_{self.sequence_no:06d}.csv"
+        suffix = ".dat" if self.folder in ("sej", "famima") else ".csv"  # feeds.md: fixed-width files
+        return f"{self.kind}_{ts}_{self.sequence_no:06d}{suffix}"

@@ -40,7 +40,7 @@ def demo_copy(settings) -> Path:
         ex_id, code = con.execute("select exception_id, code from exceptions where state = 'open'"
                                   " and not holds order by exception_id limit 1").fetchone()
         resolve(con, ex_id, BY_CODE[code].actions[0], "docs example", "analyst-test",
-                datetime(2026, 11, 1, 9, 0, tzinfo=JST))
+                datetime(2026, 12, 1, 9, 0, tzinfo=JST))  # after the demo's last morning
     wh.publish()
     return settings.analytics_path
 
