@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tasks.settings import Settings
+from web.headers import SecurityHeaders
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; each surface adds its router here (one line each)."""
     app = FastAPI(title="konbini", docs_url=None, redoc_url=None)
     app.state.settings = settings or Settings()
+    app.add_middleware(SecurityHeaders)
     return app
