@@ -102,7 +102,8 @@ def read_csv_reference(warehouse: Warehouse, work: Path) -> Result:
     reference, csv = work / "reference.duckdb", work / "records.csv"
     reference.unlink(missing_ok=True)
     with warehouse.read() as con:
-        con.execute(f"copy (select * exclude (event_id, payment_id) from feed_records) to '{csv}' (header true)")
+        con.execute(
+            f"copy (select * exclude (event_id, payment_id) from feed_records) to '{csv}' (header true)")
     con = duckdb.connect(str(reference))
     started, cpu = time.perf_counter(), time.process_time()
     con.execute(f"create table records as select * from read_csv('{csv}')")
