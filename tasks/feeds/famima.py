@@ -25,16 +25,15 @@ import polars as pl
 from schemas.feeds import FM_DATA, FM_HEADER, FM_TRAILER
 from tasks.feeds.checks import (
     Parsed,
-    duplicate_identity_reasons,
+    event_reasons,
     expect_equal,
     finish,
-    schema_reasons,
+    schemas_reasons,
     to_date,
     to_datetime,
     trailer_reasons,
 )
 from tasks.feeds.layout import Field, FixedLayout, Record, format_field, format_record
-from tasks.feeds.plausibility import paid_after_creation_reasons
 from tasks.feeds.reader import limited, read_fixed
 from tasks.inbox import InboundFile, Reason
 from tasks.settings import Settings
@@ -121,8 +120,7 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     file_kind = FILE_KINDS[f.meta.kind]
     header, trailer = read.records["header"], read.records["trailer"]
     data = read.records["data"].with_columns(file_kind=pl.lit(file_kind))
-    for frame, schema in ((header, FM_HEADER), (data, FM_DATA), (trailer, FM_TRAILER)):
-        reasons += schema_reasons(frame, schema)
+    reasons += schemas_reasons([(header, FM_HEADER), (data, FM_DATA), (trailer, FM_TRAILER)])
 
     if header.height == 1:
         h = header.row(0, named=True)
@@ -167,6 +165,5 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         confirmed_date=to_date(pl.col("confirmed_date")),
         file_created_at=pl.lit(f.meta.created_at),
     ))
-    reasons += duplicate_identity_reasons(events)
-    reasons += paid_after_creation_reasons(events, f.meta.created_at)
+    reasons += event_reasons(events, f.meta.created_at)
     return Parsed(events, reasons, f.meta.created_at)

@@ -25,17 +25,16 @@ import polars as pl
 from schemas.feeds import SEJ_DATA, SEJ_END, SEJ_HEADER, SEJ_TRAILER
 from tasks.feeds.checks import (
     Parsed,
-    duplicate_identity_reasons,
+    event_reasons,
     expect_equal,
     finish,
     kind_sums,
-    schema_reasons,
+    schemas_reasons,
     to_date,
     to_datetime,
     trailer_reasons,
 )
 from tasks.feeds.layout import Field, FixedLayout, Record, format_record
-from tasks.feeds.plausibility import paid_after_creation_reasons
 from tasks.feeds.reader import limited, read_fixed
 from tasks.inbox import InboundFile, Reason
 from tasks.settings import Settings
@@ -120,9 +119,8 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     if not read.records:
         return Parsed(None, reasons, f.meta.created_at)
     header, data, trailer = read.records["header"], read.records["data"], read.records["trailer"]
-    for frame, schema in ((header, SEJ_HEADER), (data, SEJ_DATA), (trailer, SEJ_TRAILER),
-                          (read.records["end"], SEJ_END)):
-        reasons += schema_reasons(frame, schema)
+    reasons += schemas_reasons([(header, SEJ_HEADER), (data, SEJ_DATA), (trailer, SEJ_TRAILER),
+                                (read.records["end"], SEJ_END)])
 
     file_kind = FILE_KINDS[f.meta.kind]
     if header.height == 1:
@@ -156,6 +154,5 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         cancelled_at=pl.when(pl.col("kind") == "03").then(to_datetime(pl.col("cancelled_at"), "%Y%m%d%H%M")),
         file_created_at=pl.lit(f.meta.created_at),
     ))
-    reasons += duplicate_identity_reasons(events)
-    reasons += paid_after_creation_reasons(events, f.meta.created_at)
+    reasons += event_reasons(events, f.meta.created_at)
     return Parsed(events, reasons, f.meta.created_at)
