@@ -188,16 +188,10 @@ SEJ_DATA = _schema(
         "filler": _text(spaces()),
     },
 )
-SEJ_TRAILER = _schema(
-    "SEJ trailer",
-    {
-        "count": _text(digits(6)),
-        "total": _text(digits(12)),
-        "cancel_count": _text(digits(6)),
-        "cancel_total": _text(digits(12)),
-        "filler": _text(spaces()),
-    },
-)
+SEJ_TRAILER = _schema("SEJ trailer", {
+    "count": _text(digits(6)), "total": _text(digits(12)),
+    "cancel_count": _text(digits(6)), "cancel_total": _text(digits(12)), "filler": _text(spaces()),
+})
 SEJ_END = _schema("SEJ end", {"filler": _text(spaces())})
 
 # ---- FM ----------------------------------------------------------------------------------------
@@ -233,15 +227,10 @@ FM_DATA = _schema(
         "filler": _text(spaces()),
     },
 )
-FM_TRAILER = _schema(
-    "FM trailer",
-    {
-        "count": _text(digits(7)),
-        "total": _text(digits(12)),
-        "cancel_total": _text(digits(12)),
-        "filler": _text(spaces()),
-    },
-)
+FM_TRAILER = _schema("FM trailer", {
+    "count": _text(digits(7)), "total": _text(digits(12)), "cancel_total": _text(digits(12)),
+    "filler": _text(spaces()),
+})
 
 # ---- CVS ---------------------------------------------------------------------------------------
 

@@ -86,6 +86,18 @@ def expect_equal(what: str, found: str | int, expected: str | int, line_no: int 
     return [Reason(f"{what} is {found} but must be {expected}", line_no, field_name, str(found))]
 
 
+def header_reasons(h: dict, file_kind: str, company_code: str, created: str, created_field: str,
+                   created_at: datetime, sequence_no: int) -> list[Reason]:
+    """A fixed-width header against the file's kind, our company code and the file's name."""
+    no = h["record_no"]
+    return (expect_equal("header file kind", h["file_kind"], file_kind, no, "file_kind")
+            + expect_equal("header company code", h["company_code"], company_code, no, "company_code")
+            + expect_equal("header created at (file name)", created, f"{created_at:%Y%m%d%H%M%S}", no,
+                           created_field)
+            + expect_equal("header sequence number (file name)", h["sequence_no"], f"{sequence_no:06d}",
+                           no, "sequence_no"))
+
+
 def kind_sums(data: pl.DataFrame) -> dict[str, int]:
     """What a SEJ or CVS trailer states, computed from the data records: their count, the amount of
     01 and 02 records, and the count and amount of 03 records."""

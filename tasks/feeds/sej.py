@@ -26,8 +26,8 @@ from schemas.feeds import SEJ_DATA, SEJ_END, SEJ_HEADER, SEJ_TRAILER
 from tasks.feeds.checks import (
     Parsed,
     event_reasons,
-    expect_equal,
     finish,
+    header_reasons,
     kind_sums,
     schemas_reasons,
     to_date,
@@ -125,14 +125,8 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     file_kind = FILE_KINDS[f.meta.kind]
     if header.height == 1:
         h = header.row(0, named=True)
-        no = h["record_no"]
-        reasons += expect_equal("header file kind", h["file_kind"], file_kind, no, "file_kind")
-        reasons += expect_equal("header company code", h["company_code"], settings.sej_company_code,
-                                no, "company_code")
-        reasons += expect_equal("header created at (file name)", h["created_at"],
-                                f"{f.meta.created_at:%Y%m%d%H%M%S}", no, "created_at")
-        reasons += expect_equal("header sequence number (file name)", h["sequence_no"],
-                                f"{f.meta.sequence_no:06d}", no, "sequence_no")
+        reasons += header_reasons(h, file_kind, settings.sej_company_code, h["created_at"], "created_at",
+                                  f.meta.created_at, f.meta.sequence_no)
     misplaced = data.filter(~pl.col("kind").is_in(RECORD_KINDS[file_kind]))
     reasons += limited([
         Reason(f"a {kind} record cannot be in an SEJ {file_kind} file", no, "kind", kind)
