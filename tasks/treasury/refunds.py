@@ -67,9 +67,11 @@ def refund_file_name(d: date) -> str:
 
 def check_account(acct: CustomerAccount) -> CustomerAccount:
     """The account as a merchant's would be checked; KonbiniError naming the option and the reason."""
-    frame = pl.DataFrame({LINE: [1], "row": [0], "bank_code": [acct.bank_code],
-                          "branch_code": [acct.branch_code], "account_type": [acct.account_type], "account_number": [acct.account_number],
-                          "name_kana": [acct.holder_name]})
+    frame = pl.DataFrame({
+        LINE: [1], "row": [0], "bank_code": [acct.bank_code], "branch_code": [acct.branch_code],
+        "account_type": [acct.account_type], "account_number": [acct.account_number],
+        "name_kana": [acct.holder_name],
+    })
     problems = [(r["field"], r["reason"]) for r in failures(ACCOUNT_SCHEMA, frame).iter_rows(named=True)]
     if not problems:
         problems = [(r.field, r.reason) for r in bank_reasons(frame)]
