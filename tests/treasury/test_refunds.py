@@ -27,7 +27,8 @@ def refund_owed(book, amount=3000, *, resolve=True, confirmed=True) -> str:
     with book.warehouse.write() as con:
         con.execute("insert into exceptions (exception_id, code, holds, payment_id, merchant_id, order_id,"
                     " chain, amount, raised_at, state, resolution, as_of)"
-                    " values (?, 'DUPLICATE_PAYMENT', true, ?, 'M000001', 'o1', 'seven', ?, '2026-11-12 06:00', ?, ?, '2026-11-13')",
+                    " values (?, 'DUPLICATE_PAYMENT', true, ?, 'M000001', 'o1', 'seven', ?,"
+                    " '2026-11-12 06:00', ?, ?, '2026-11-13')",
                     [ex, pid, amount, "resolved" if resolve else "open", "refund" if resolve else None])
         if resolve:
             con.execute("insert into exception_resolutions values (?, 'DUPLICATE_PAYMENT', ?, 'refund',"
