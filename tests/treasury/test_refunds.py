@@ -4,7 +4,7 @@ out/refunds (the payouts' writer and rules), bank details kept out of the analys
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pytest
@@ -18,18 +18,21 @@ from tests.treasury.conftest import at
 GOOD = CustomerAccount("0005", "001", "1", "2345678", "ﾔﾏﾀﾞ ﾀﾛｳ")
 
 
-def refund_owed(book, amount=3000, *, resolve=True, confirmed=True) -> str:
+def refund_owed(book, amount=3000, *, resolve=True, confirmed=True, merchant="M000001", paid="2026-11-10",
+                order_id=None) -> str:
     """A payment resolved `refund` (the reconciliation's tables, as the settlement tests write them)."""
-    pid = book.payment("M000001", "seven", amount, "2026-11-10",
-                       datetime(2026, 11, 12, 6) if confirmed else None, refunded=resolve,
-                       held=None if resolve else "DUPLICATE_PAYMENT")
+    paid_date = date.fromisoformat(paid) if isinstance(paid, str) else paid
+    confirmed_at = datetime.combine(paid_date, datetime.min.time()).replace(hour=6) + timedelta(days=2)
+    pid = book.payment(merchant, "seven", amount, paid_date, confirmed_at if confirmed else None,
+                       refunded=resolve, held=None if resolve else "DUPLICATE_PAYMENT", order_id=order_id)
     ex = "EX" + hashlib.md5(pid.encode()).hexdigest()[:12]
     with book.warehouse.write() as con:
         con.execute("insert into exceptions (exception_id, code, holds, payment_id, merchant_id, order_id,"
                     " chain, amount, raised_at, state, resolution, as_of)"
-                    " values (?, 'DUPLICATE_PAYMENT', true, ?, 'M000001', 'o1', 'seven', ?,"
+                    " values (?, 'DUPLICATE_PAYMENT', true, ?, ?, 'o1', 'seven', ?,"
                     " '2026-11-12 06:00', ?, ?, '2026-11-13')",
-                    [ex, pid, amount, "resolved" if resolve else "open", "refund" if resolve else None])
+                    [ex, pid, merchant, amount, "resolved" if resolve else "open",
+                     "refund" if resolve else None])
         if resolve:
             con.execute("insert into exception_resolutions values (?, 'DUPLICATE_PAYMENT', ?, 'refund',"
                         " 'dup', 'ops', '2026-11-13 09:00')", [ex, pid])
