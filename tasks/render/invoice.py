@@ -16,6 +16,7 @@ from tasks.render.csvout import Column
 from tasks.render.jobs import Rendered, ReportJob, render_job
 from tasks.render.labels import ACCOUNT_TYPES, bank_and_branch, jdate
 from tasks.render.run import out_root
+from tasks.render.statement import TOTALS
 from tasks.settings import Settings
 
 CSV_COLUMNS = (
@@ -26,10 +27,9 @@ CSV_COLUMNS = (
     Column("item_name", "項目"),
     Column("amount", "金額"),
 )
-ITEMS = {
-    "payments_total": "収納金額合計", "fees": "手数料合計(税抜)", "tax": "消費税", "stamps": "印紙代合計",
-    "adjustments": "調整額合計", "carried_in": "前回繰越額", "net": "差引額", "amount_due": "ご請求金額",
-}
+# the final settlement's figures, named as on its statement, then what is owed
+ITEMS = {k: TOTALS[k] for k in ("payments_total", "fees", "tax", "stamps", "adjustments", "carried_in")}
+ITEMS |= {"net": "差引額", "amount_due": "ご請求金額"}
 _QUERY = """
 select r.receivable_id, r.merchant_id, r.settlement_id, r.amount, r.raised_at, m.name, m.name_kana,
        s.period_start, s.period_end, s.payout_date, s.payments_total, s.fees, s.tax, s.stamps,

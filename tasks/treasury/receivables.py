@@ -30,10 +30,6 @@ class Receivable:
     amount: int
 
 
-def receivable_id(settlement_id: str) -> str:
-    return f"RC-{settlement_id}"
-
-
 def raise_receivables(con: duckdb.DuckDBPyConnection, run_id: int, at: datetime) -> int:
     """In the finalizing run's transaction, after its settlements are written: the new receivables."""
     before = con.execute("select count(*) from receivables").fetchone()[0]
