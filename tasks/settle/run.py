@@ -32,6 +32,7 @@ from tasks.settle.assign import Assignment, Scope, assign, merchant_cycles
 from tasks.settle.statement import FIGURES
 from tasks.settle.tables import RunTables, register, scalar
 from tasks.treasury import receivables, returns
+from tasks.treasury.conservation import require_conserved
 
 
 @dataclass
@@ -108,6 +109,8 @@ def run_settlement(
     if to_finalize:
         _write_finalized(con, a, run_id, by, files, repay)
         receivables.raise_receivables(con, run_id, a.scope.at)
+        # what this run wrote must keep every yen in one place too; else the whole run is undone
+        require_conserved(con, f"settlement run {run_id} (finalize)")
         phases.lap("write_finalized")
     nxt = a.next_cutoff(merchant_cycles(con, t))
     return RunResult(

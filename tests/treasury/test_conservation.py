@@ -9,6 +9,7 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,13 +112,15 @@ def _after_writes(wh) -> None:
                                    ("paid", "returned_waiting", "carried_debt", "owed_to_us", "paid_back"))
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.slow
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(days=st.lists(_day(), min_size=DAYS, max_size=DAYS),
        terminate=st.tuples(st.sampled_from(WHO), st.integers(0, DAYS + 10)))
 def test_conservation_holds_at_every_run(days, terminate):
     _simulate(days, terminate)
 
 
+@pytest.mark.slow
 def test_a_busy_month_has_every_treasury_fact_and_conserves():
     """The property test's generator can reach every fact: one plan that does (not left to chance)."""
     quiet = {"payments": [], "refund": None, "return": False, "new_account": None}
