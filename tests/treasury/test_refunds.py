@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -113,3 +114,37 @@ def test_only_a_refund_owed_is_paid_once(book, settings, warehouse):
     with pytest.raises(KonbiniError, match="already instructed for 2026-11-24"):
         _pay(warehouse, settings, ex)
     assert book.sql("select count(*), sum(amount) from refund_payments") == [(1, 900)]
+
+
+def test_the_commands_pay_a_refund_and_render_an_invoice_without_printing_bank_details(book, settings,
+                                                                                        warehouse, data_dir):
+    """`konbini refunds pay` and `konbini receivables invoice` as an operator types them."""
+    import os
+    import subprocess
+    import sys
+
+    ex = refund_owed(book, 4200)
+    with warehouse.write() as con:
+        con.execute("update merchants set status = 'terminated' where merchant_id = 'M000003'")
+    book.payment("M000003", "daily", 1000, "2026-11-02", datetime(2026, 11, 6, 6))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KONBINI_", "PREFECT_API_URL"))}
+    env.update(KONBINI_DATA_DIR=str(data_dir), NO_COLOR="1", COLUMNS="200",
+               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+
+    def konbini(*args):
+        return subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", *args],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    paid = konbini("refunds", "pay", ex, "--bank", "0005", "--branch", "001", "--type", "1",
+                   "--account", "2345678", "--name", "ヤマダ タロウ", "--as-of", "2026-11-20T10:00")
+    assert paid.returncode == 0, paid.stderr
+    assert f"refund of {ex}: 4,200 yen, transferred on 2026-11-24" in paid.stdout
+    assert "2345678" not in paid.stdout + paid.stderr and "ﾔﾏﾀﾞ" not in paid.stdout + paid.stderr
+    refund_file = settings.out_dir / "refunds" / "ZENGIN_REFUNDS_20261124.txt"
+    assert read_trailer(refund_file.read_bytes()) == (1, 4200)
+    assert konbini("settle", "--as-of", "2026-11-12T07:00", "--finalize").returncode == 0
+    listed = konbini("receivables", "list", "--state", "open")
+    assert "RC-M000003-20261101" in listed.stdout and "13,432" in listed.stdout
+    invoice = konbini("receivables", "invoice", "RC-M000003-20261101")
+    assert invoice.returncode == 0, invoice.stderr
+    assert (settings.out_dir / "reports" / "M000003" / "invoice_RC-M000003-20261101.pdf").is_file()
