@@ -41,6 +41,7 @@ from tasks.treasury.conservation import require_conserved
 FOLDER = "refunds"  # under the data's out folder
 OPTIONS = {"bank_code": "--bank", "branch_code": "--branch", "account_type": "--type",
            "account_number": "--account", "name_kana": "--name"}
+PERSONAL = ("account_number", "name_kana")
 ACCOUNT_SCHEMA = MERCHANTS.select_columns([c for c in OPTIONS if c != "name_kana"])
 
 
@@ -80,10 +81,25 @@ def check_account(acct: CustomerAccount) -> CustomerAccount:
     problems += [(r.field, r.reason) for r in kana_reasons(frame)]
     if problems:
         field, reason = problems[0]
+        # the account number and the holder's name are personal data: never echoed (logs, terminals)
         value = frame[field][0]
-        raise KonbiniError(f"{OPTIONS[field]} {value!r}: {reason}")
+        shown = "" if field in PERSONAL else f" {value!r}"
+        if field in PERSONAL:
+            reason = _without(reason, value)
+        raise KonbiniError(f"{OPTIONS[field]}{shown}: {reason}")
     return CustomerAccount(acct.bank_code, acct.branch_code, acct.account_type, acct.account_number,
                            to_zengin(acct.holder_name))
+
+
+def _without(reason: str, value: str) -> str:
+    """A reason with the value (as given, or converted to half-width kana) left out."""
+    try:
+        forms = {value, to_zengin(value)}
+    except ValueError:
+        forms = {value}
+    for form in sorted(forms, key=len, reverse=True):
+        reason = reason.replace(f" ({form})", "").replace(form, "…") if form else reason
+    return " ".join(reason.split())
 
 
 def _owed(con: duckdb.DuckDBPyConnection, exception_id: str) -> tuple[str, str | None, int]:

@@ -58,7 +58,7 @@ def _cases(ex: str) -> list[tuple[list[str], str]]:
          "--reason: say why the transfer came back"),
         ([*RETURN[:-2], "--bank-record", "2026-11-17/000001"], "Missing option '--reason'"),
         (["refunds", "pay", ex, *ACCOUNT], f"exception {ex}: not resolved `refund`"),
-        (["refunds", "pay", ex, *ACCOUNT[:-1], "山田"], "--name '山田': "),
+        (["refunds", "pay", ex, *ACCOUNT[:-1], "山田"], "--name: character '山'"),
         (["refunds", "pay", "EX0", *ACCOUNT], "'EX0' is not an exception id"),
         (["receivables", "match", "RC-M000002-20261101", "--bank-record", "2026-11-17/000001"],
          "12,345 yen, but receivable RC-M000002-20261101 is"),

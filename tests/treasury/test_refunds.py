@@ -88,9 +88,10 @@ def test_a_refund_file_per_day_passes_the_payout_files_checks(book, settings, wa
     (CustomerAccount("0005", "999", "1", "1234567", "ﾔﾏﾀﾞ"), "--branch '999': unknown branch of bank 0005"),
     (CustomerAccount("5", "001", "1", "1234567", "ﾔﾏﾀﾞ"), "--bank '5': must be 4 digits"),
     (CustomerAccount("0005", "001", "3", "1234567", "ﾔﾏﾀﾞ"), "--type '3': must be 1"),
-    (CustomerAccount("0005", "001", "1", "123456", "ﾔﾏﾀﾞ"), "--account '123456': must be 7 digits"),
-    (CustomerAccount("0005", "001", "1", "1234567", "山田太郎"), "--name '山田太郎': "),
-    (CustomerAccount("0005", "001", "1", "1234567", "ｱ" * 31), "the Zengin holder name holds at most 30"),
+    (CustomerAccount("0005", "001", "1", "123456", "ﾔﾏﾀﾞ"), "--account: must be 7 digits"),
+    (CustomerAccount("0005", "001", "1", "1234567", "山田太郎"), "--name: "),
+    (CustomerAccount("0005", "001", "1", "1234567", "ｱ" * 31),
+     "--name: is 31 characters in half-width kana; the Zengin holder name holds at most 30"),
 ])
 def test_the_account_gets_the_master_datas_checks(book, settings, warehouse, account, message):
     ex = refund_owed(book)
