@@ -17,6 +17,8 @@ from tasks.errors import KonbiniError
 # Options that mean the same in every command that has them.
 MerchantFilter = Annotated[str | None, typer.Option("--merchant", help="Only this merchant (M + 6 digits).")]
 MerchantId = Annotated[str, typer.Option("--merchant", help="Merchant id (M + 6 digits).")]
+DecidedAt = Annotated[str | None, typer.Option("--as-of", help="Time of the decision (JST); default now.")]
+DecidedBy = Annotated[str | None, typer.Option("--by", help="Who decides (default: the login name).")]
 
 
 def group(app: typer.Typer, name: str, help: str) -> typer.Typer:

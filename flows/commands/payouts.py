@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import getpass
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from flows.commands.options import as_of_option, date_option
+from flows.commands import options
+from flows.commands.options import DecidedAt, DecidedBy, MerchantId, as_of_option, date_option
 
 out = Console(soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Payout transfers: record one that came back.", no_args_is_help=True)
-    app.add_typer(group, name="payouts")
+    group = options.group(app, "payouts", "Payout transfers: record one that came back.")
 
     @group.command("return")
     def return_cmd(
-        payout_date: str = typer.Option(..., help="Payout date of the transfer that came back (YYYY-MM-DD)."),
-        merchant: str = typer.Option(..., help="The merchant it was paid to, e.g. M000001."),
-        reason: str = typer.Option(..., help="Why it came back (e.g. 口座なし, 名義相違)."),
-        bank_record: str = typer.Option(
-            ...,
-            help="The incoming bank record that brought it back: 勘定日/照会番号, e.g. 2026-11-17/000123.",
-        ),
-        as_of: str = typer.Option(None, help="Time of the decision (JST); default now."),
-        by: str = typer.Option(None, help="Who decides (default: the login name)."),
+        payout_date: Annotated[str, typer.Option(help="Payout date of the returned transfer (YYYY-MM-DD).")],
+        merchant: MerchantId,
+        reason: Annotated[str, typer.Option(help="Why it came back (e.g. 口座なし, 名義相違).")],
+        bank_record: Annotated[str, typer.Option(
+            help="The incoming bank record that brought it back: 勘定日/照会番号, e.g. 2026-11-17/000123.")],
+        as_of: DecidedAt = None,
+        by: DecidedBy = None,
     ) -> None:
         """Record a returned payout: its money waits until the merchant's account changes, then the
         next settlement run pays it again (返却分再振込)."""

@@ -8,15 +8,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.commands.options import as_of_option, cell, print_table
+from flows.commands import options
+from flows.commands.options import DecidedAt, DecidedBy, as_of_option, cell, print_table
 from tasks.errors import KonbiniError
 
 out = Console(soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Receivables: what terminated merchants owe us.", no_args_is_help=True)
-    app.add_typer(group, name="receivables")
+    group = options.group(app, "receivables", "Receivables: what terminated merchants owe us.")
 
     @group.command("list")
     def list_cmd(state: str = typer.Option(None, help="open or paid (default: both).")) -> None:
@@ -41,8 +41,8 @@ def register(app: typer.Typer) -> None:
         receivable_id: str = typer.Argument(..., help="The open receivable, e.g. RC-M000001-20261101."),
         bank_record: str = typer.Option(
             ..., help="The incoming bank record that paid it: 勘定日/照会番号, e.g. 2026-12-01/000042."),
-        as_of: str = typer.Option(None, help="Time of the decision (JST); default now."),
-        by: str = typer.Option(None, help="Who decides (default: the login name)."),
+        as_of: DecidedAt = None,
+        by: DecidedBy = None,
     ) -> None:
         """Match a received transfer to an open receivable (same amount)."""
         from tasks.treasury.receivables import match

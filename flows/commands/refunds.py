@@ -9,15 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.commands import options
 from flows.commands.options import as_of_option, cell, print_table
 
 out = Console(soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Refunds owed to customers: list them, pay one by bank transfer.",
-                        no_args_is_help=True)
-    app.add_typer(group, name="refunds")
+    group = options.group(app, "refunds", "Refunds owed to customers: list them, pay one by bank transfer.")
 
     @group.command("pay")
     def pay_cmd(

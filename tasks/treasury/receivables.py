@@ -96,24 +96,24 @@ def match_automatic(con: duckdb.DuckDBPyConnection, at: datetime) -> list[tuple[
 
 def match(con: duckdb.DuckDBPyConnection, rid: str, bank_record: str, by: str, at: datetime) -> Receivable:
     """An operator's match of a received transfer to an open receivable (same amount)."""
-    row = con.execute(
+    found = con.execute(
         "select r.receivable_id, r.merchant_id, r.settlement_id, r.amount, p.transfer_id "
         "from receivables r left join receivable_payments p using (receivable_id) where r.receivable_id = ?",
         [rid],
     ).fetchone()
-    if row is None:
+    if found is None:
         raise KonbiniError(f"receivable {rid!r}: no such receivable (`konbini receivables list`)")
-    if row[4] is not None:
-        raise KonbiniError(f"receivable {rid}: already paid (bank transfer {row[4]})")
+    receivable, paid_by = Receivable(*found[:4]), found[4]
+    if paid_by is not None:
+        raise KonbiniError(f"receivable {rid}: already paid (bank transfer {paid_by})")
     booking, inquiry = parse_bank_record(bank_record)
     transfer_id, amount, _ = received_transfer(con, booking, inquiry, at)
-    if amount != row[3]:
+    if amount != receivable.amount:
         raise KonbiniError(f"--bank-record {bank_record}: {amount:,} yen, but receivable {rid} is "
-                           f"{row[3]:,} yen;"
-                           " the amounts must be equal")
+                           f"{receivable.amount:,} yen; the amounts must be equal")
     _pay(con, rid, transfer_id, amount, by, naive_jst(at))
     require_conserved(con, f"receivables match {rid}")
-    return Receivable(*row[:4])
+    return receivable
 
 
 def listing(con: duckdb.DuckDBPyConnection, state: str | None = None) -> list[dict]:
