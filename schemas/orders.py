@@ -160,3 +160,26 @@ def failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
             pl.col("check").alias("reason"),
         )
     return empty
+
+
+def quick_failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
+    """The same checks as `failures` (the same Check objects, the same reasons), evaluated in one
+    Polars query without Pandera's per-call overhead (~50 ms): for the order API, where a request
+    holds a few rows and must answer in milliseconds. tests/api/test_rule_set.py keeps the two equal.
+    """
+    from pandera.api.polars.types import PolarsData
+
+    lazy = frame.lazy()
+    parts, labels = [], []
+    for name, column in schema.columns.items():
+        for check in column.checks:
+            result = check._check_fn(PolarsData(lazy, name))
+            parts.append(result.select(pl.all().alias(f"c{len(labels)}")))
+            labels.append((name, check.error))
+    ok = pl.concat(parts, how="horizontal").collect() if parts else pl.DataFrame()
+    out = [
+        (row, field, reason)
+        for i, (field, reason) in enumerate(labels)
+        for row in frame["row"].filter(~ok[f"c{i}"].fill_null(False)).to_list()
+    ]
+    return pl.DataFrame(out, schema={"row": pl.Int64, "field": pl.String, "reason": pl.String}, orient="row")

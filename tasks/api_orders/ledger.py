@@ -1,0 +1,92 @@
+"""What the API reads of the ledger: the analysts' published copy (analytics.duckdb), never the
+pipeline's warehouse, so a web request never waits for (or holds up) the single writer.
+
+    Ledger(settings).cursor() -> a DuckDB cursor on the newest published copy (reopened when replaced)
+
+Also the master load the order rules need (current_merchants, current_sites) and v_order_status.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import duckdb
+
+from tasks.errors import KonbiniError
+
+
+class NotPublished(KonbiniError):
+    """No published copy of the warehouse yet: the API cannot judge orders."""
+
+
+class Ledger:
+    def __init__(self, settings):
+        self.path = settings.analytics_path
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise NotPublished(f"{self.path}: no published copy of the warehouse yet") from None
+        stamp = (st.st_ino, st.st_mtime_ns)
+        with self._lock:
+            if stamp != self._stamp:  # publish replaced the file (atomic rename): open the new one
+                old, self._con = self._con, duckdb.connect(str(self.path), read_only=True)
+                self._stamp = stamp
+                if old is not None:
+                    old.close()
+            return self._con.cursor()
+
+    def status(self, merchant_id: str, order_id: str) -> str | None:
+        cur = self.cursor()
+        try:
+            row = cur.execute("select status from v_order_status where merchant_id = ? and order_id = ?",
+                              [merchant_id, order_id]).fetchone()
+        finally:
+            cur.close()
+        return row[0] if row else None
+
+    def reference_taken(self, chain: str, reference: str) -> bool:
+        cur = self.cursor()
+        try:
+            return cur.execute("select 1 from orders where chain = ? and payment_reference = ?",
+                               [chain, reference]).fetchone() is not None
+        finally:
+            cur.close()
+
+    def order_exists(self, merchant_id: str, order_ids: list[str]) -> set[str]:
+        cur = self.cursor()
+        try:
+            rows = cur.execute("select order_id from orders where merchant_id = ?"
+                               " and list_contains(?, order_id)", [merchant_id, order_ids]).fetchall()
+        finally:
+            cur.close()
+        return {r[0] for r in rows}
+
+    def site_page(self, site_id: str) -> tuple[str, list[str]] | None:
+        """(merchant's name, chains enabled for the site) of the current master load."""
+        cur = self.cursor()
+        try:
+            row = cur.execute(
+                "select m.name, s.chains from current_sites s join current_merchants m using (merchant_id)"
+                " where s.site_id = ?", [site_id]).fetchone()
+        finally:
+            cur.close()
+        return (row[0], list(row[1])) if row else None
+
+    def order_row(self, merchant_id: str, order_id: str) -> dict | None:
+        """An order of the ledger (e.g. from an ORDERS file), without personal data."""
+        cur = self.cursor()
+        try:
+            rel = cur.execute(
+                "select merchant_id, site_id, order_id, chain, payment_reference, amount, tax_mode,"
+                " tax_amount, strftime(due_date, '%Y-%m-%d') as due_date from orders"
+                " where merchant_id = ? and order_id = ?", [merchant_id, order_id])
+            row = rel.fetchone()
+            return dict(zip([d[0] for d in rel.description], row, strict=True)) if row else None
+        finally:
+            cur.close()
