@@ -31,7 +31,8 @@ class Server:
     def __init__(self, app):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
@@ -48,13 +49,29 @@ class Server:
         self.thread.join(10)
 
 
+def master_with_inactive(folder: Path) -> Path:
+    """The sample master plus a suspended merchant M000004 (site S000004) and a closed site S000005
+    of M000001, for the rules about active merchants and sites."""
+    import shutil
+
+    shutil.copytree(SAMPLES / "master", folder)
+    merchants = (folder / "merchants.csv").read_text(encoding="utf-8").splitlines()
+    m3 = next(line for line in merchants if line.startswith("M000003,"))
+    merchants.append(m3.replace("M000003,", "M000004,").replace(",active,", ",suspended,"))
+    (folder / "merchants.csv").write_text("\n".join(merchants) + "\n", encoding="utf-8")
+    with open(folder / "sites.csv", "a", encoding="utf-8") as f:
+        f.write("S000004,M000004,https://four.example.jp,seven|lawson,active\n")
+        f.write("S000005,M000001,https://old.example.jp,seven|lawson,closed\n")
+    return folder
+
+
 @pytest.fixture
-def ledger_ready(warehouse, settings):
-    """The sample master loaded and published (the API reads the published copy only)."""
+def ledger_ready(warehouse, settings, tmp_path):
+    """The master loaded and published (the API reads the published copy only)."""
     from tasks.master import load_master
 
     with warehouse.session() as con:
-        load_master(con, SAMPLES / "master", AS_OF)
+        load_master(con, master_with_inactive(tmp_path / "master"), AS_OF)
     warehouse.publish()
     return warehouse
 
@@ -72,7 +89,8 @@ def keys(settings, ledger_ready) -> dict[str, str]:
     from tasks.api_orders.keys import create
     from tasks.api_orders.store import open_store
 
-    return {m: create(open_store(settings), m, AS_OF)[1] for m in ("M000001", "M000002", "M000003")}
+    merchants = ("M000001", "M000002", "M000003", "M000004")
+    return {m: create(open_store(settings), m, AS_OF)[1] for m in merchants}
 
 
 @pytest.fixture
