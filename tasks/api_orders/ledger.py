@@ -35,11 +35,16 @@ class Ledger:
         stamp = (st.st_ino, st.st_mtime_ns)
         with self._lock:
             if stamp != self._stamp:  # publish replaced the file (atomic rename): open the new one
-                old, self._con = self._con, duckdb.connect(str(self.path), read_only=True)
-                self._stamp = stamp
+                # attached to a database of its own: duckdb.connect(path) would hand back the
+                # process's cached instance of the replaced file while any cursor of it lives
+                con = duckdb.connect(":memory:")
+                con.execute(f"attach '{self.path}' as ledger (read_only)")
+                old, self._con, self._stamp = self._con, con, stamp
                 if old is not None:
                     old.close()
-            return self._con.cursor()
+            cur = self._con.cursor()
+        cur.execute("use ledger")
+        return cur
 
     def status(self, merchant_id: str, order_id: str) -> str | None:
         cur = self.cursor()
