@@ -152,3 +152,5 @@ def test_api_orders_merge_reconcile_and_confirm(client, settings, warehouse, dat
     warehouse.publish()
     for order_id in ("E2E-L", "E2E-S", "E2E-F"):
         assert client.get(f"/api/v1/orders/{order_id}").json()["status"] == "confirmed", order_id
+    page = client.get(lawson["payment_url"])
+    assert "お支払いは完了しています" in page.text
