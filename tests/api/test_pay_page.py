@@ -15,16 +15,31 @@ from tasks.feeds import gs1
 from tests.api.conftest import order
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TODAY = clock.now().date()
-needs_browser = pytest.mark.skipif(not (shutil.which("zbarimg") and shutil.which(CHROMIUM)),
-                                   reason="needs Debian's chromium and zbar-tools (bootstrap.sh)")
+needs_browser = pytest.mark.skipif(
+    not (shutil.which("zbarimg") and shutil.which(CHROMIUM)),
+    reason="needs Debian's chromium and zbar-tools (bootstrap.sh)",
+)
 
 
 def open_order(client, order_id: str, **over) -> dict:
-    fields = {"chain": ..., "ordered_at": f"{TODAY}T09:00:00+09:00", "due_date": str(TODAY + timedelta(days=7)),
-              "amount": 54000, "tax_amount": 4909, **over}
+    fields = {
+        "chain": ...,
+        "ordered_at": f"{TODAY}T09:00:00+09:00",
+        "due_date": str(TODAY + timedelta(days=7)),
+        "amount": 54000,
+        "tax_amount": 4909,
+        **over,
+    }
     body = order(order_id, **fields)
     r = client.post("/api/v1/orders", json=body)
     assert r.status_code == 201, r.text
@@ -47,14 +62,22 @@ def test_choose_lawson_on_a_phone_and_scan_the_barcode(client, settings, browser
     page = browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+    page.on(
+        "response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None
+    )
     page.goto(o["payment_url"])
     assert page.locator("h1").inner_text() == "コンビニでのお支払い"
     assert page.locator("#merchant").inner_text() == "株式会社サンプル商店"
     assert page.locator("#amount").inner_text() == "54,000円"
     buttons = page.locator("form.chains button").all_inner_texts()
-    assert buttons == ["セブン-イレブン", "ローソン", "ファミリーマート", "ミニストップ", "デイリーヤマザキ",
-                       "セイコーマート"]  # the site's enabled chains
+    assert buttons == [
+        "セブン-イレブン",
+        "ローソン",
+        "ファミリーマート",
+        "ミニストップ",
+        "デイリーヤマザキ",
+        "セイコーマート",
+    ]  # the site's enabled chains
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
     page.get_by_role("button", name="ローソン").click()
     page.wait_for_selector("#reference")
@@ -66,11 +89,14 @@ def test_choose_lawson_on_a_phone_and_scan_the_barcode(client, settings, browser
     shot = tmp_path / "barcode.png"
     page.locator("#barcode").screenshot(path=str(shot))
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
-    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(shot)], capture_output=True, text=True, timeout=60)
+    scanned = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(shot)], capture_output=True, text=True, timeout=60
+    )
     assert scanned.returncode == 0, scanned.stderr
     # Lawson: stamp by amount minus tax (54,000 - 4,909 < 50,000): none
-    expected = gs1.build_barcode(settings.gs1_company_code, reference, date.fromisoformat(o["due_date"]),
-                                 False, 54000)
+    expected = gs1.build_barcode(
+        settings.gs1_company_code, reference, date.fromisoformat(o["due_date"]), False, 54000
+    )
     assert scanned.stdout.strip() == expected
     assert not errors  # nothing refused by the CSP, nothing missing
     # choosing again (a reload, another tab) changes nothing
