@@ -97,8 +97,8 @@ def judge(
     typed = _typed_orders(raw, form)
     reasons = pl.concat([form, evaluate(ORDER_RULES, typed)])
     with registered(con, "konbini_incoming_orders", typed):
-        reasons = pl.concat([reasons, sql_reasons(con, _MASTER_SQL)])
-    return typed, reasons
+        master = con.execute(_MASTER_SQL).fetchall()  # few rows: no Arrow round trip
+    return typed, pl.concat([reasons, pl.DataFrame(master, schema=REASONS_SCHEMA, orient="row")])
 
 
 def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from schemas.orders import CHAINS
 from tasks.api_orders.intake import judge_bodies
-from tasks.api_orders.ledger import Ledger
+from tasks.api_orders.ledger import Ledger, references_taken
 from tasks.api_orders.references import issue
 from tasks.api_orders.store import Store
 from tasks.errors import KonbiniError
@@ -91,7 +91,9 @@ def choose(store: Store, ledger: Ledger, token: str, chain: str, now: datetime) 
         with store.tx() as con:
             fresh = con.execute("select chain from intake where token = ?", [token]).fetchone()
             if fresh["chain"] is None:  # not chosen by a concurrent request meanwhile
-                ref = issue(con, chain, row["merchant_id"], row["order_id"], stamp, ledger.reference_taken)
+                with ledger.reading() as cur:
+                    [ref] = issue(con, [(chain, row["merchant_id"], row["order_id"])], stamp,
+                                  lambda pairs: references_taken(cur, pairs))
                 con.execute("update intake set chain = ?, payment_reference = ?, chosen_at = ?"
                             " where token = ?", [chain, ref, stamp, token])
     elif row["chain"] != chain:

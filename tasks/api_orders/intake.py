@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 
 from schemas.orders import ORDER_COLUMNS, REFERENCE_DIGITS, quick_failures
-from tasks.api_orders.ledger import Ledger
+from tasks.api_orders.ledger import Ledger, orders_in, references_taken
 from tasks.api_orders.references import issue
 from tasks.api_orders.store import Store
 from tasks.orders import judge
@@ -68,14 +68,15 @@ def _raw_rows(merchant_id: str, bodies: list[dict]) -> tuple[pl.DataFrame, list[
     return raw.with_row_index("row").with_columns(pl.col("row").cast(pl.Int64)), early
 
 
-def judge_bodies(ledger: Ledger, merchant_id: str, bodies: list[dict]) -> list[list[dict]]:
+def judge_bodies(ledger: Ledger, merchant_id: str, bodies: list[dict],
+                 cur: duckdb.DuckDBPyConnection | None = None) -> list[list[dict]]:
     """Every reason per body, in the words of the order-file rejection report."""
     raw, reasons = _raw_rows(merchant_id, bodies)
-    cur: duckdb.DuckDBPyConnection = ledger.cursor()
-    try:
+    if cur is None:
+        with ledger.reading() as cur:
+            _, found = judge(cur, raw, quick_failures)
+    else:
         _, found = judge(cur, raw, quick_failures)
-    finally:
-        cur.close()
     chainless = {i for i, b in enumerate(bodies) if b.get("chain") in (None, "")}
     pos = {c: i for i, c in enumerate(ORDER_COLUMNS)}
     found = found.sort([pl.col("row"), pl.col("field").replace_strict(pos, default=99), "reason"])
@@ -99,32 +100,39 @@ def register(
     store: Store, ledger: Ledger, merchant_id: str, bodies: list[dict], now: datetime
 ) -> list[Registered]:
     """Judge and append a batch of order bodies of one merchant (one store transaction)."""
-    reasons = judge_bodies(ledger, merchant_id, bodies)
-    out = [Registered(reasons=r) for r in reasons]
-    good = [(i, _typed(b, merchant_id)) for i, b in enumerate(bodies) if not reasons[i]]
-    in_ledger = ledger.order_exists(merchant_id, [r["order_id"] for _, r in good]) if good else set()
-    stamp = now.isoformat(timespec="seconds")
-    with store.tx() as con:
-        for i, row in good:
-            known = find(store, merchant_id, row["order_id"])
-            if known is not None and all(known[c] == row[c] or (c == "chain" and row[c] is None)
-                                         for c in _CONTENT):
-                out[i].order = _public(known)
-                continue
-            if known is not None or row["order_id"] in in_ledger:
-                out[i].reasons = [{"field": "order_id", "reason": f"conflict: order {merchant_id} "
-                                   f"{row['order_id']} is already registered with different content"}]
-                continue
-            if row["chain"]:
-                row["payment_reference"] = issue(con, row["chain"], merchant_id, row["order_id"], stamp,
-                                                 ledger.reference_taken)
-            row.update(token=secrets.token_urlsafe(24), registered_at=stamp,
-                       chosen_at=stamp if row["chain"] else None)
-            cols = list(row)
-            con.execute(f"insert into intake ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
-                        [row[c] for c in cols])
-            out[i].order, out[i].created = _public(row), True
+    with ledger.reading() as cur:
+        reasons = judge_bodies(ledger, merchant_id, bodies, cur)
+        out = [Registered(reasons=r) for r in reasons]
+        good = [(i, _typed(b, merchant_id)) for i, b in enumerate(bodies) if not reasons[i]]
+        in_ledger = orders_in(cur, merchant_id, [r["order_id"] for _, r in good]) if good else set()
+        stamp = now.isoformat(timespec="seconds")
+        with store.tx() as con:
+            new = [(i, row) for i, row in good if _known(store, out[i], row, in_ledger)]
+            wanted = [(row["chain"], merchant_id, row["order_id"]) for _, row in new if row["chain"]]
+            refs = iter(issue(con, wanted, stamp, lambda pairs: references_taken(cur, pairs)))
+            for i, row in new:
+                row["payment_reference"] = next(refs) if row["chain"] else None
+                row.update(token=secrets.token_urlsafe(24), registered_at=stamp,
+                           chosen_at=stamp if row["chain"] else None)
+                cols = list(row)
+                con.execute(f"insert into intake ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+                            [row[c] for c in cols])
+                out[i].order, out[i].created = _public(row), True
     return out
+
+
+def _known(store: Store, result: Registered, row: dict, in_ledger: set[str]) -> bool:
+    """False when the order is already registered: the same content gives the registered order,
+    other content the file's conflict reason. True for a new order."""
+    known = find(store, row["merchant_id"], row["order_id"])
+    if known is not None and all(known[c] == row[c] or (c == "chain" and row[c] is None) for c in _CONTENT):
+        result.order = _public(known)
+        return False
+    if known is not None or row["order_id"] in in_ledger:
+        result.reasons = [{"field": "order_id", "reason": f"conflict: order {row['merchant_id']} "
+                           f"{row['order_id']} is already registered with different content"}]
+        return False
+    return True
 
 
 def _public(row) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 
@@ -46,6 +48,15 @@ class Ledger:
         cur.execute("use ledger")
         return cur
 
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One cursor for the several reads of one request or batch."""
+        cur = self.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
     def status(self, merchant_id: str, order_id: str) -> str | None:
         cur = self.cursor()
         try:
@@ -55,22 +66,9 @@ class Ledger:
             cur.close()
         return row[0] if row else None
 
-    def reference_taken(self, chain: str, reference: str) -> bool:
-        cur = self.cursor()
-        try:
-            return cur.execute("select 1 from orders where chain = ? and payment_reference = ?",
-                               [chain, reference]).fetchone() is not None
-        finally:
-            cur.close()
-
     def order_exists(self, merchant_id: str, order_ids: list[str]) -> set[str]:
-        cur = self.cursor()
-        try:
-            rows = cur.execute("select order_id from orders where merchant_id = ?"
-                               " and list_contains(?, order_id)", [merchant_id, order_ids]).fetchall()
-        finally:
-            cur.close()
-        return {r[0] for r in rows}
+        with self.reading() as cur:
+            return orders_in(cur, merchant_id, order_ids)
 
     def site_page(self, site_id: str) -> tuple[str, list[str]] | None:
         """(merchant's name, chains enabled for the site) of the current master load."""
@@ -95,3 +93,21 @@ class Ledger:
             return dict(zip([d[0] for d in rel.description], row, strict=True)) if row else None
         finally:
             cur.close()
+
+
+def orders_in(cur: duckdb.DuckDBPyConnection, merchant_id: str, order_ids: list[str]) -> set[str]:
+    """Which of these order ids of the merchant the ledger has."""
+    rows = cur.execute("select order_id from orders where merchant_id = ? and list_contains(?, order_id)",
+                       [merchant_id, order_ids]).fetchall()
+    return {r[0] for r in rows}
+
+
+def references_taken(cur: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (chain, reference) pairs the ledger's orders already use (e.g. orders merged before
+    the API's store claimed every reference)."""
+    if not pairs:
+        return set()
+    rows = cur.execute(
+        "select chain, payment_reference from orders where list_contains(?, payment_reference)",
+        [[r for _, r in pairs]]).fetchall()
+    return set(rows) & set(pairs)

@@ -1,7 +1,7 @@
 """Payment references issued by us (portal.md): digits of the length feeds.md gives per chain, drawn
 with `secrets` (never sequential, never guessable from another order's), unique per chain for ever.
 
-    issue(con, chain, merchant_id, order_id, issued_at, taken=...) -> str   # inside a store transaction
+    issue(con, [(chain, merchant_id, order_id)], issued_at, taken) -> [reference]   # in a store tx
     claim_references(settings, new, reasons) -> (new, reasons)   # for ORDERS rows, in their handler
 
 `issued_references` in the API's store is the one authority: a reference enters it once, by our
@@ -27,20 +27,28 @@ def draw(chain: str) -> str:
     return f"{secrets.randbelow(10**n):0{n}d}"
 
 
-def issue(con: sqlite3.Connection, chain: str, merchant_id: str, order_id: str, issued_at: str,
-          taken: Callable[[str, str], bool] = lambda chain, ref: False) -> str:
-    """A new reference for the order, recorded in `issued_references` (the caller's transaction).
-    `taken` also rules out references of the ledger that predate this store (published copy)."""
-    while True:  # a collision is ~n/10^11 likely: the loop almost never turns twice
-        ref = draw(chain)
-        if taken(chain, ref):
-            continue
-        try:
-            con.execute("insert into issued_references values (?, ?, ?, ?, ?)",
-                        [chain, ref, merchant_id, order_id, issued_at])
-            return ref
-        except sqlite3.IntegrityError:
-            continue
+def issue(con: sqlite3.Connection, wanted: list[tuple[str, str, str]], issued_at: str,
+          taken: Callable[[list[tuple[str, str]]], set] = lambda pairs: set()) -> list[str]:
+    """New references for orders `(chain, merchant_id, order_id)`, recorded in `issued_references`
+    (the caller's store transaction). `taken(pairs)` rules out references of the ledger that
+    predate the store (one query for the whole batch)."""
+    refs: list[str | None] = [None] * len(wanted)
+    todo = list(range(len(wanted)))
+    while todo:  # a collision is ~n/10^11 likely: the loop almost never turns twice
+        drawn = {i: draw(wanted[i][0]) for i in todo}
+        in_ledger = taken([(wanted[i][0], r) for i, r in drawn.items()])
+        todo = []
+        for i, ref in drawn.items():
+            chain, merchant_id, order_id = wanted[i]
+            try:
+                if (chain, ref) in in_ledger:
+                    raise sqlite3.IntegrityError
+                con.execute("insert into issued_references values (?, ?, ?, ?, ?)",
+                            [chain, ref, merchant_id, order_id, issued_at])
+                refs[i] = ref
+            except sqlite3.IntegrityError:
+                todo.append(i)
+    return refs  # type: ignore[return-value]
 
 
 def claim_references(settings, new: pl.DataFrame, reasons: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

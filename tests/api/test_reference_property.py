@@ -20,7 +20,8 @@ def _issue(store, chain: str) -> list[str]:
     from tasks.api_orders.references import issue
 
     with store.tx() as con:
-        return [issue(con, chain, "M000001", f"P-{chain}-{i}", "2026-11-04T09:00:00+09:00") for i in range(N)]
+        wanted = [(chain, "M000001", f"P-{chain}-{i}") for i in range(N)]
+        return issue(con, wanted, "2026-11-04T09:00:00+09:00")
 
 
 def _parsed(folder: str, name: str, content: bytes, settings):
