@@ -81,14 +81,36 @@ async def _connection(port: int, key: str, start: int, stop_at: float, latencies
     writer.close()
 
 
-async def _load(port: int, key: str, seconds: float, connections: int) -> tuple[list[float], dict, float]:
+async def _load(port: int, key: str, seconds: float, connections: int,
+                first: int = 0) -> tuple[list[float], dict, float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     t0 = time.monotonic()
     stop_at = t0 + seconds
-    await asyncio.gather(*(_connection(port, key, c, stop_at, latencies, statuses, connections)
+    await asyncio.gather(*(_connection(port, key, first + c, stop_at, latencies, statuses, connections)
                            for c in range(connections)))
     return latencies, statuses, time.monotonic() - t0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the server process and its worker processes so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [int(k) for k in kids] + [g for k in kids for g in _children(int(k))]
 
 
 def _serve(data: Path, workers: int) -> tuple[subprocess.Popen, int]:
@@ -123,8 +145,10 @@ def main() -> None:
         key = _prepare(data)
         proc, port = _serve(data, args.workers)
         try:
-            asyncio.run(_load(port, key + "", args.warmup, 4))  # warm up (imports, first batch)
+            asyncio.run(_load(port, key, args.warmup, 4, first=10**8))  # warm-up: imports, first batches
+            cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
             latencies, statuses, elapsed = asyncio.run(_load(port, key, args.seconds, args.connections))
+            cpu, client = _cpu_seconds(proc.pid) - cpu0, time.process_time() - client0
         finally:
             proc.terminate()
             proc.wait(30)
@@ -133,6 +157,8 @@ def main() -> None:
         print(f"{len(ms)} requests in {elapsed:.1f} s: {len(ms) / elapsed:.0f} orders/s "
               f"({args.connections} connections, {args.workers} worker(s)); statuses {statuses}")
         print(f"latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {ms[-1]:.1f}")
+        print(f"CPU per order: server {cpu / len(ms) * 1000:.2f} ms, client {client / len(ms) * 1000:.2f} ms "
+              f"(server busy {cpu / elapsed:.2f} cores of {os.cpu_count()})")
         print("loadavg:", Path("/proc/loadavg").read_text().strip())
     finally:
         shutil.rmtree(data, ignore_errors=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from schemas.orders import CHAINS
+from tasks.api_orders.cancel import cancelled_before_choice
 from tasks.api_orders.intake import judge_bodies
 from tasks.api_orders.ledger import Ledger, references_taken
 from tasks.api_orders.references import issue
@@ -66,7 +67,7 @@ def page(store: Store, ledger: Ledger, token: str, today: date) -> Page | None:
     status = ledger.status(row["merchant_id"], row["order_id"]) if row["chain"] else None
     if status in ("paid", "confirmed", "settled"):
         state = "paid"
-    elif status == "cancelled":
+    elif status == "cancelled" or cancelled_before_choice(store, row["merchant_id"], row["order_id"]):
         state = "cancelled"
     elif today > due or status == "expired":
         state = "past_due"
@@ -90,6 +91,8 @@ def choose(store: Store, ledger: Ledger, token: str, chain: str, now: datetime) 
         stamp = now.isoformat(timespec="seconds")
         with store.tx() as con:
             fresh = con.execute("select chain from intake where token = ?", [token]).fetchone()
+            if cancelled_before_choice(store, row["merchant_id"], row["order_id"]):
+                raise ChainRefused("the order was cancelled")
             if fresh["chain"] is None:  # not chosen by a concurrent request meanwhile
                 with ledger.reading() as cur:
                     [ref] = issue(con, [(chain, row["merchant_id"], row["order_id"])], stamp,

@@ -4,8 +4,9 @@
     store.tx() -> connection in a transaction (BEGIN IMMEDIATE: one writer at a time, short)
 
 Tables: `api_keys` (hashed), `idempotency` (24 h), `intake` (accepted orders, with the payment
-page's token), `issued_references` (every reference of every chain taken by us or by an ORDERS
-file: the one authority of "unique per chain for ever"), `batches` (intake exported to the inbox).
+page's token), `cancels` (asked over the API), `issued_references` (every reference of every chain
+taken by us or by an ORDERS file: the one authority of "unique per chain for ever"), `batches` (what
+was exported to the inbox, per kind).
 """
 
 from __future__ import annotations
@@ -36,8 +37,12 @@ create index if not exists intake_unbatched on intake (batch) where batch is nul
 create table if not exists issued_references (
     chain text not null, reference text not null, merchant_id text not null, order_id text not null,
     issued_at text not null, primary key (chain, reference));
+create table if not exists cancels (
+    merchant_id text not null, order_id text not null, cancelled_at text not null, batch integer,
+    primary key (merchant_id, order_id));
 create table if not exists batches (
-    batch integer primary key, created text not null, written integer not null default 0);
+    kind text not null, batch integer not null, created text not null, written integer not null default 0,
+    primary key (kind, batch));
 """
 
 

@@ -9,7 +9,9 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from tasks import clock
 from tasks.api_orders import idempotency, intake, keys
+from tasks.api_orders.cancel import cancelled_before_choice, request_cancel
 from tasks.api_orders.ledger import NotPublished
 from web.api.context import batcher, ledger, store
 from web.api.errors import ERROR_SCHEMA, error
@@ -91,6 +93,8 @@ async def get_order(request: Request, order_id: str) -> Response:
         return error(401, "missing, unknown or revoked API key")
     order = intake.find(store(request), merchant_id, order_id)
     status = _status(request, merchant_id, order_id)
+    if status is None and cancelled_before_choice(store(request), merchant_id, order_id):
+        status = "cancelled"
     if order is None:
         row = ledger(request).order_row(merchant_id, order_id) if status else None
         if row is None:
@@ -98,3 +102,20 @@ async def get_order(request: Request, order_id: str) -> Response:
         order = row
     return JSONResponse(_answer(request, order, status))
 
+
+
+@router.post("/orders/{order_id}/cancel", status_code=202,
+             responses={202: {"description": "cancel_requested: decided when merged, as a cancellation file"},
+                        200: {"description": "cancelled: the customer had not chosen a chain yet"},
+                        401: _ERR, 404: _ERR})
+async def cancel_order(request: Request, order_id: str) -> Response:
+    """Cancel an order not paid yet, by the rule of a cancellation file (decided once, when merged:
+    refused if a 01 or 02 was ingested by then); GET shows `cancelled` once it is."""
+    merchant_id = _merchant(request)
+    if merchant_id is None:
+        return error(401, "missing, unknown or revoked API key")
+    state = request_cancel(store(request), ledger(request), merchant_id, order_id, clock.now())
+    if state is None:
+        return error(404, f"no order {order_id} of merchant {merchant_id}")
+    return JSONResponse({"merchant_id": merchant_id, "order_id": order_id, "status": state},
+                        status_code=200 if state == "cancelled" else 202)
