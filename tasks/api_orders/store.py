@@ -70,13 +70,9 @@ class Store:
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         con = self.con()
-        con.execute("begin immediate")
-        try:
+        con.execute("begin immediate")  # the write lock now: no upgrade deadlock between writers
+        with con:  # sqlite3's own: commit at the end, roll back on an exception
             yield con
-        except BaseException:
-            con.execute("rollback")
-            raise
-        con.execute("commit")
 
 
 _STORES: dict[Path, Store] = {}
