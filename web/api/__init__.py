@@ -17,10 +17,17 @@ from web.api.context import batcher, ledger, store
 from web.api.errors import ERROR_SCHEMA, error
 from web.api.models import OrderIn, OrderOut
 
+# every route: `Authorization: Bearer <key>` (konbini api-keys create M…); 401 without a valid one
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 _ERR = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
-_BODY = {"requestBody": {"required": True,
-                         "content": {"application/json": {"schema": OrderIn.model_json_schema()}}}}
+_IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                    "schema": {"type": "string"},
+                    "description": "the same key and body within 24 h: the first answer; another body: 409"}
+_BODY = {
+    "requestBody": {"required": True,
+                    "content": {"application/json": {"schema": OrderIn.model_json_schema()}}},
+    "parameters": [_IDEMPOTENCY_KEY],
+}
 
 
 def _merchant(request: Request) -> str | None:
@@ -34,7 +41,8 @@ def _answer(request: Request, order: dict, status: str | None) -> dict:
     out = {k: order.get(k) for k in OrderOut.model_fields if k not in ("status", "payment_url")}
     token = order.get("token")
     out["status"] = status or ("registered" if order.get("chain") else "awaiting_chain")
-    out["payment_url"] = str(request.url_for("payment_page", token=token)) if token else None
+    # the page's route is /pay/{token} (web/pay): joined by hand, a route lookup per answer costs more
+    out["payment_url"] = f"{str(request.base_url).rstrip('/')}/pay/{token}" if token else None
     return out
 
 
