@@ -62,9 +62,12 @@ def claim_references(settings, new: pl.DataFrame, reasons: pl.DataFrame) -> tupl
         return new, reasons
     rows = new.select("chain", "payment_reference", "merchant_id", "order_id", "row").rows()
     with open_store(settings).tx() as con:
+        before = con.total_changes
         con.executemany(
             "insert or ignore into issued_references values (?, ?, ?, ?, datetime('now'))",
             [r[:4] for r in rows])
+        if con.total_changes - before == len(rows):  # every reference was new: nobody else holds one
+            return new, reasons
         con.execute("create temp table if not exists claim (chain, reference, merchant_id, order_id, row)")
         con.execute("delete from claim")
         con.executemany("insert into claim values (?, ?, ?, ?, ?)", rows)
