@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from flows.serve import SCHEDULE
+from tests.service.prefect_api import api as _api
 
 BIN = Path(sys.executable).parent
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "samples"
@@ -37,16 +38,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _api(url: str, method: str, path: str, body=None):
-    for attempt in range(20):
-        r = httpx.request(method, f"{url}{path}", json=body, timeout=30)
-        if r.status_code not in (429, 503):
-            break
-        time.sleep(min(0.5 * 2**attempt, 5))
-    r.raise_for_status()
-    return r.json() if r.content else None
 
 
 def _until(cond, timeout: float = 300) -> float:
