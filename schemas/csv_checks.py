@@ -12,9 +12,18 @@ import pandera.polars as pa
 import polars as pl
 
 
+def check(passes: Callable[[str], pl.Expr], error: str) -> pa.Check:
+    """A check from `passes(column) -> boolean expression`. The expression is kept on the check
+    (`check.passes`) so that schemas.orders.quick_failures evaluates the very same rule without
+    Pandera's per-call overhead (the order API)."""
+    made = pa.Check(lambda data: data.lazyframe.select(passes(data.key)), error=error)
+    made.passes = passes
+    return made
+
+
 def matches(regex: str, error: str) -> pa.Check:
     """The field's text matches `regex`."""
-    return pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).str.contains(regex)), error=error)
+    return check(lambda key: pl.col(key).str.contains(regex), error)
 
 
 def one_of(values: tuple[str, ...]) -> pa.Check:
@@ -24,12 +33,12 @@ def one_of(values: tuple[str, ...]) -> pa.Check:
 
 def parses(expr_of: Callable[[str], pl.Expr], error: str) -> pa.Check:
     """`expr_of(column)` (a parser giving null for what it cannot read) reads the field."""
-    return pa.Check(lambda data: data.lazyframe.select(expr_of(data.key).is_not_null()), error=error)
+    return check(lambda key: expr_of(key).is_not_null(), error)
 
 
 def holds(expr: pl.Expr, error: str) -> pa.Check:
     """Holds where `expr` is true or cannot be judged (null)."""
-    return pa.Check(lambda data: data.lazyframe.select(expr.fill_null(True)), error=error)
+    return check(lambda _key: expr.fill_null(True), error)
 
 
 def text(*checks: pa.Check) -> pa.Column:

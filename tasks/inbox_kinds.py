@@ -48,6 +48,8 @@ _CVS_CHAINS = ("lawson", "ministop", "daily", "seicomart")
 KINDS: tuple[InboxKind, ...] = (
     InboxKind("ORDERS", "orders", ".csv", ingest_orders_file),
     InboxKind("ORDER_CANCELS", "orders", ".csv", ingest_cancellations_file),
+    InboxKind("API_ORDERS", "orders", ".csv", ingest_orders_file),  # the order API (tasks/api_orders)
+    InboxKind("API_CANCELS", "orders", ".csv", ingest_cancellations_file),  # its cancellations
     InboxKind("SEJ_01", "sej", ".dat", ingest_feed_file, "SEJ", sej, sequenced=True, chains=("seven",)),
     InboxKind("SEJ_02", "sej", ".dat", ingest_feed_file, "SEJ", sej, sequenced=True, chains=("seven",)),
     InboxKind("FM_S", "famima", ".dat", ingest_feed_file, "FM", famima, sequenced=True, chains=("famima",)),

@@ -13,6 +13,7 @@ rejection report CSV for the merchant's front end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
@@ -27,6 +28,7 @@ from schemas.orders import (
     parse_int,
     parse_iso_offset,
 )
+from tasks.api_orders.references import claim_references
 from tasks.csv_table import LINE
 from tasks.inbox import FileOutcome, InboundFile
 from tasks.order_files import (
@@ -53,13 +55,10 @@ def ingest_orders_file(
         return rows
     received_at, file_id, raw = rows.received_at, rows.file_id, rows.raw
 
-    form = failures(ORDER_FORM, raw)
-    typed = _typed_orders(raw, form)
-    reasons = pl.concat([form, failures(ORDER_RULES, typed)])
-
+    typed, reasons = judge(con, raw)
     with registered(con, "konbini_incoming_orders", typed):
         identical_rows = sql_rows(con, _IDENTICAL_SQL)
-        reasons = pl.concat([reasons, sql_reasons(con, _REGISTERED_SQL), sql_reasons(con, _MASTER_SQL)])
+        reasons = pl.concat([reasons, sql_reasons(con, _REGISTERED_SQL)])
     reasons = reasons.filter(~pl.col(ROW).is_in(identical_rows))
 
     # Within the file, rows are taken in line order: the first good row of a key is registered.
@@ -70,6 +69,7 @@ def ingest_orders_file(
         ~pl.col(ROW).is_in(in_file_identical) & ~pl.col(ROW).is_in(in_file_reasons[ROW].implode())
     )
 
+    new, reasons = claim_references(settings, new, reasons)
     with registered(con, "konbini_new_orders", new.with_columns(pl.lit(file_id).alias("file_id"))):
         con.execute(
             f"insert into orders select merchant_id, site_id, order_id, chain, payment_reference, amount,"
@@ -84,6 +84,21 @@ def ingest_orders_file(
     rejected = rejection_rows(raw, reasons, ORDER_COLUMNS, rows.row_reasons)
     counts = {"orders": new.height, "identical": len(identical_rows) + len(in_file_identical)}
     return accepted(con, f, file_id, settings, rejected, counts)
+
+
+def judge(
+    con: duckdb.DuckDBPyConnection, raw: pl.DataFrame, evaluate: Callable = failures
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rule set of an order row, for a file's rows and the API's alike: the form of each field,
+    the rules between fields, and the current master load (`current_merchants`, `current_sites`
+    on `con`). Returns the typed rows and every reason (ROW, field, reason). `evaluate` runs the
+    Pandera schemas: `failures`, or `quick_failures` (the same checks, for a request's few rows)."""
+    form = evaluate(ORDER_FORM, raw)
+    typed = _typed_orders(raw, form)
+    reasons = pl.concat([form, evaluate(ORDER_RULES, typed)])
+    with registered(con, "konbini_incoming_orders", typed):
+        master = con.execute(_MASTER_SQL).fetchall()  # few rows: no Arrow round trip
+    return typed, pl.concat([reasons, pl.DataFrame(master, schema=REASONS_SCHEMA, orient="row")])
 
 
 def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:

@@ -1,6 +1,7 @@
 """Command modules of the CLI, one per area; each has `register(app)`. Add yours to the list."""
 
-from flows.commands import (  # treasury: money out
+from flows.commands import (
+    api_keys,
     backup,
     demo,
     feeds,
@@ -16,5 +17,8 @@ from flows.commands import (  # treasury: money out
     simulate,
 )
 
-COMMAND_MODULES = [master, feeds, simulate, reconcile, settle, reports, notify, demo, service, backup]
-COMMAND_MODULES += [payouts, refunds, receivables]
+COMMAND_MODULES = [
+    master, feeds, simulate, reconcile, settle, reports, notify, demo, service, backup,
+    payouts, refunds, receivables,  # treasury: money out
+    api_keys,  # the order API's keys (tasks/api_orders)
+]

@@ -83,6 +83,9 @@ CASES: list[tuple[list[str], str]] = [
     (["deployments", "--all"], "No such option: --all"),
     (["backup", "--every", "day"], "No such option: --every"),
     (["restore", "/nonexistent.duckdb"], "/nonexistent.duckdb is not a backup"),
+    (["api-keys", "create", "M999999"], "merchant M999999: no such merchant"),
+    (["api-keys", "list", "--merchant", "shop"], "--merchant 'shop' is not a merchant id"),
+    (["api-keys", "revoke", "K000000000000"], "key 'K000000000000': no such active API key"),
 ]
 CASES += __import__("tests.treasury.bad_argument_cases", fromlist=["GENERIC"]).GENERIC  # payouts, refunds…
 
