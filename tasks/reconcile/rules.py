@@ -35,10 +35,11 @@ class ExceptionRule:
     raised_when: str  # for people (docs, CLI `show`)
     clears_when: str | None
     actions: tuple[str, ...]  # what an operator may do
-    where: str | None = None  # SQL over rc_pay; None for FILE_SEQUENCE_GAP (its own relation)
+    where: str | None = None  # SQL over `relation`; None for FILE_SEQUENCE_GAP (its own relation)
     raised_at: str | None = None
     cleared_at: str | None = None
     detail: str = "null"
+    relation: str = "rc_pay"  # the step whose rows `where` reads (treasury: global, like the gaps)
 
 
 # Order matters: the first open holding rule of a payment is its holding_code.
@@ -133,6 +134,39 @@ RULES: tuple[ExceptionRule, ...] = (
         detail="stamp_detail",
     ),
     ExceptionRule(
+        "REMITTANCE_SHORT", False,
+        "a chain's balance (expected minus received) is positive at the end of a covered bank day",
+        "its balance returns to 0 (or turns negative)",
+        (DISMISS,),
+        where="code = 'REMITTANCE_SHORT'",
+        raised_at="raised_at",
+        cleared_at="cleared_at",
+        detail="detail",
+        relation="rc_remittance",
+    ),
+    ExceptionRule(
+        "REMITTANCE_OVER", False,
+        "a chain's balance (expected minus received) is negative at the end of a covered bank day",
+        "its balance returns to 0 (or turns positive)",
+        (DISMISS,),
+        where="code = 'REMITTANCE_OVER'",
+        raised_at="raised_at",
+        cleared_at="cleared_at",
+        detail="detail",
+        relation="rc_remittance",
+    ),
+    ExceptionRule(
+        "UNKNOWN_REMITTER", False,
+        "a received transfer no rule matches (no source's remitter name, no returned payout, no receivable)",
+        "it is claimed (returned payout, receivable) or cancelled by the bank",
+        (DISMISS,),
+        where="source is null",
+        raised_at="first_at",
+        cleared_at="least(claimed_at, cancelled_at)",
+        detail="remitter_name || ' 照会番号 ' || inquiry_no",
+        relation="rc_bank_transfers",
+    ),
+    ExceptionRule(
         "FILE_SEQUENCE_GAP", False,
         "a sequence number not accepted 1 hour after a higher one of the same sequence was accepted",
         "the missing file is accepted",
@@ -141,6 +175,13 @@ RULES: tuple[ExceptionRule, ...] = (
 )
 
 BY_CODE: dict[str, ExceptionRule] = {r.code: r for r in RULES}
+# The columns naming an exception's subject, with their types; a rule's relation has some of them
+# (rc_pay: the payment's), the others are null. The id is md5 of the code and the non-null ones.
+SUBJECT: tuple[tuple[str, str], ...] = (
+    ("payment_id", "varchar"), ("merchant_id", "varchar"), ("order_id", "varchar"), ("chain", "varchar"),
+    ("reference", "varchar"), ("amount", "bigint"), ("sequence_kind", "varchar"), ("sequence_no", "integer"),
+    ("source", "varchar"), ("bank_day", "date"), ("transfer_id", "varchar"),
+)
 CODES = tuple(BY_CODE)
 # The one matching code a live payment other than its order's payment gets: the first that applies,
 # in this order (SQL over a payment `a` and its order `o`); failing all, DUPLICATE_PAYMENT.
