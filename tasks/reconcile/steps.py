@@ -200,8 +200,8 @@ def raised(c: Ctx) -> str:
     return f"""
         with c as ({' union all '.join(branches)})
         select 'EX' || substr(md5(concat_ws('|', code,
-                    coalesce(payment_id, sequence_kind, transfer_id, source), lpad(sequence_no::varchar, 6, '0'),
-                    strftime(bank_day, '%Y-%m-%d'))), 1, 12) as exception_id,
+                coalesce(payment_id, sequence_kind, transfer_id, source), lpad(sequence_no::varchar, 6, '0'),
+                strftime(bank_day, '%Y-%m-%d'))), 1, 12) as exception_id,
             c.* exclude (cleared_at),
             case when cleared_at <= {c.at} then cleared_at end as cleared_at
         from c
