@@ -36,7 +36,8 @@ def bank_file(settings: Settings, inbox: Path, seq: int, day: date, records: lis
               created_at: datetime | None = None, **header) -> Path:
     """Write a BANK_IN file for `day` (created 18:00 that day) into `inbox`/bank/; returns its path."""
     created = created_at or datetime(day.year, day.month, day.day, 18, 0)
-    recs = [{"inquiry_no": i, "booking_date": day, **r} for i, r in enumerate(records, start=1)]
+    recs = header.get("records_exact") or [
+        {"inquiry_no": i, "booking_date": day, **r} for i, r in enumerate(records, start=1)]
     content = bank.build_file(created, header.get("from_date", day), header.get("to_date", day), recs,
                               settings.payout_account)
     path = inbox / "bank" / f"BANK_IN_{created:%Y%m%d%H%M%S}_{seq:06d}.dat"
