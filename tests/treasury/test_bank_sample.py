@@ -96,3 +96,23 @@ def test_resend_changes_nothing(sample_world, settings, tmp_path):
         assert (balances(con), treasury_exceptions(con)) == before
         sql = "select count(*), count(distinct transfer_id) from bank_records"
         assert con.execute(sql).fetchone() == (7, 4)
+
+
+def test_operations_summary_shows_chain_balances(sample_world, settings, tmp_path):
+    from datetime import date
+
+    from tasks.render import operations
+    from tasks.render.jobs import render_job
+    from tasks.render.pdf import pdf_text
+
+    with sample_world.write() as con:
+        reconcile(con, jst(2026, 11, 20))
+    with sample_world.read() as con:
+        job = operations.gather(con, date(2026, 11, 19), settings, jst(2026, 11, 20))
+    assert job.context["chain_balances"] == [
+        {"source": "SEJ", "day": "2026-11-16", "expected": 59_980, "received": 59_980, "balance": 0},
+        {"source": "FM", "day": "2026-11-16", "expected": 300_000, "received": 299_999, "balance": 1},
+        {"source": "CVS", "day": "2026-11-16", "expected": 157_000, "received": 157_000, "balance": 0}]
+    assert "| FM | 2026-11-16 | 300,000 | 299,999 | 1 |" in job.markdown
+    text = " ".join(pdf_text(render_job(job, tmp_path).pdf_path).split())
+    assert "収納機関別の入金残高" in text and "299,999" in text
