@@ -12,7 +12,7 @@ from datetime import date
 import pandera.polars as pa
 import polars as pl
 
-from schemas.feeds import _check, digits, not_zero, one_of, spaces
+from schemas.feeds import SEJ_TRAILER, _check, digits, not_zero, one_of, spaces
 
 REIWA_OFFSET = 2018  # 令和 YY = year − 2018
 REIWA_START = date(2019, 5, 1)
@@ -73,11 +73,6 @@ BANK_DATA = _schema("BANK_IN data", {
     "edi": _text(zengin_text()),
     "filler": _text(spaces()),
 })
-BANK_TRAILER = _schema("BANK_IN trailer", {
-    "count": _text(digits(6)),
-    "total": _text(digits(12)),
-    "cancel_count": _text(digits(6)),
-    "cancel_total": _text(digits(12)),
-    "filler": _text(spaces()),
-})
+# the same counts and totals, in the same widths, as SEJ's trailer (both follow the 全銀 trailer)
+BANK_TRAILER = _schema("BANK_IN trailer", dict(SEJ_TRAILER.columns))
 BANK_END = _schema("BANK_IN end", {"filler": _text(spaces())})
