@@ -45,15 +45,18 @@ def _conflict_reasons(con: duckdb.DuckDBPyConnection) -> list[Reason]:
     """Staged records whose transfer is stored (accepted earlier) with other facts."""
     differs = " or ".join(f"n.{c} is distinct from r.{c}" for c in bank.FACTS)
     facts = ", ".join(f"n.{c} is distinct from r.{c}" for c in bank.FACTS)
-    new_id = TRANSFER_ID_SQL.replace("booking_date", "n.booking_date").replace("inquiry_no", "n.inquiry_no")
+    lo, hi = con.execute(f"select min(booking_date), max(booking_date) from {_STAGED}").fetchone()
+    # joined on the identity itself (equal identities, equal ids), pruned by 勘定日: a scan of the
+    # stored records of those days only, however many years the table holds
     rows = con.execute(f"""
         select n.record_no, n.is_cancellation, f.name, r.record_no, r.amount, n.amount, [{facts}]
         from {_STAGED} n
-        join bank_records r on r.transfer_id = {new_id} and not r.is_cancellation
+        join bank_records r on r.booking_date = n.booking_date and r.inquiry_no = n.inquiry_no
+                           and not r.is_cancellation and r.booking_date between ? and ?
         join inbound_files f on f.file_id = r.file_id
         where case when n.is_cancellation then n.amount <> r.amount else ({differs}) end
         qualify row_number() over (partition by n.record_no order by r.file_id, r.record_no) = 1
-        order by n.record_no""").fetchall()
+        order by n.record_no""", [lo, hi]).fetchall()
     reasons = []
     for no, cancel, name, stored_no, old, new, flags in rows:
         if cancel:
