@@ -39,7 +39,7 @@ STEPS: tuple[Step, ...] = (
     Step("rc_order_payment", steps.order_payment, ("rc_matched",)),
     Step("rc_pay", steps.rule_inputs, ("rc_matched", "rc_order_payment")),
     Step("rc_bank_transfers", remittances.transfers),
-    Step("rc_remittance", balances.remittance_exceptions, ("rc_bank_transfers",)),
+    Step("rc_remittance", balances.remittance_exceptions, ("rc_bank_transfers", "rc_pay")),
     Step("rc_chain_balances", balances.chain_balances, ("rc_remittance",)),
     Step("rc_bank_matches", remittances.matches, ("rc_bank_transfers",)),
     Step("rc_raised", steps.raised, ("rc_pay", "rc_bank_transfers", "rc_remittance")),

@@ -26,9 +26,13 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from tasks.inbox_kinds import KINDS
+from tasks.reconcile.scope import KEYS
 from tasks.reconcile.steps import Ctx
 
 SOURCES = ("SEJ", "FM", "CVS")
+# each chain's feed (the source that pays its 02 records), from the registry of inbox kinds
+_SOURCE_OF_CHAIN = " ".join(sorted({f"when '{c}' then '{k.feed}'" for k in KINDS for c in k.chains}))
 SHORT, OVER = "REMITTANCE_SHORT", "REMITTANCE_OVER"
 _EPISODES, _BALANCES = "_rc_remittance_rows", "_rc_chain_balance_rows"  # frames registered on the connection
 EPISODE_SCHEMA = {"code": pl.String, "source": pl.String, "bank_day": pl.Date, "amount": pl.Int64,
@@ -37,14 +41,31 @@ BALANCE_SCHEMA = {"source": pl.String, "day": pl.Date, "expected": pl.Int64, "re
                   "balance": pl.Int64}
 
 
+def _confirmed_sql(c: Ctx) -> str:
+    """(chain, transfer_date, known_at, amount) of every payment with a 02 known at as_of: each 02 once
+    (a payment has one 02 event), from its first ingestion.
+
+    The reconciliation has just grouped the records into payments (rc_pay): a full run has them
+    all; a scoped run has its keys, and the others are the `payments` of the previous run, whose
+    rows for keys outside the scope are exact (docs/decisions.md, Treasury). Grouping ten million
+    02 records again would cost seconds on every run."""
+    sql = "select chain, transfer_date, confirmed_at, amount from rc_pay where confirmed_at is not null"
+    if c.scoped:
+        sql += f""" union all
+            select p.chain, p.transfer_date, p.confirmed_ingested_at, p.amount from payments p
+            anti join {KEYS} k on k.chain = p.chain and k.reference = p.reference
+            where p.confirmed_ingested_at <= {c.at}"""
+    return sql
+
+
 def _facts_sql(c: Ctx) -> str:
     """(source, day, at, expected, received): every change of a chain balance with its fact time."""
     return f"""
         select source, day, known_at, sum(expected)::bigint as expected, sum(received)::bigint as received
         from (
-            select any_value(feed) as source, any_value(transfer_date) as day, min(ingested_at) as known_at,
-                   any_value(amount) as expected, 0 as received
-            from feed_records where kind = '02' and ingested_at <= {c.at} group by event_id
+            select case chain {_SOURCE_OF_CHAIN} end as source,
+                   transfer_date as day, confirmed_at as known_at, amount as expected, 0 as received
+            from ({_confirmed_sql(c)}) p(chain, transfer_date, confirmed_at, amount)
             union all
             select source, bank_day, first_at, 0, amount from rc_bank_transfers where source is not null
             union all  -- cancelled or claimed as something else: no longer the chain's money

@@ -116,3 +116,20 @@ def test_operations_summary_shows_chain_balances(sample_world, settings, tmp_pat
     assert "| FM | 2026-11-16 | 300,000 | 299,999 | 1 |" in job.markdown
     text = " ".join(pdf_text(render_job(job, tmp_path).pdf_path).split())
     assert "収納機関別の入金残高" in text and "299,999" in text
+
+
+def test_incremental_runs_give_the_full_runs_answer(warehouse, settings):
+    """The scheduled (incremental) run reads the previous run's payments for keys it does not
+    recompute: the same balances and exceptions as a full run."""
+    load_master(warehouse, SAMPLES / "master", jst(2026, 11, 1))
+    deliver_and_pull(warehouse, settings, sorted((SAMPLES / "inbox").glob("*/*")), jst(2026, 11, 10, 7))
+    with warehouse.write() as con:
+        reconcile(con, jst(2026, 11, 10, 7))  # the first run is full
+    for path, at in ((FIRST, jst(2026, 11, 14, 7)), (SECOND, jst(2026, 11, 17, 7))):
+        deliver_and_pull(warehouse, settings, [path], at)
+        with warehouse.write() as con:
+            assert reconcile(con, at, incremental=True).scope == "incremental"
+    with warehouse.write() as con:
+        assert reconcile(con, jst(2026, 11, 20), incremental=True).scope == "incremental"
+        assert balances(con) == EXPECTED_BALANCES
+        assert treasury_exceptions(con) == EXPECTED_EXCEPTIONS
