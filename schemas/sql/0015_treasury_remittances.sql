@@ -14,21 +14,17 @@ create table bank_files (
 -- the sequenced kinds literally; they now include BANK_IN.
 create or replace macro feed_sequence_gaps_as_of(as_of) as table
 with accepted as (
-    select kind, sequence_no, min(received_at) as received_at
-    from inbound_files
-    where state = 'accepted' and kind in ('SEJ_01', 'SEJ_02', 'FM_S', 'FM_K', 'CVS', 'BANK_IN')
-      and received_at <= as_of
-    group by kind, sequence_no
-),
-tops as (select kind, max(sequence_no) as top from accepted group by kind),
-candidates as (select kind, unnest(range(1, top)) as sequence_no from tops)
-select c.kind, c.sequence_no::integer as sequence_no,
-       min(a.received_at) as first_seen_higher_at,
+    select kind, sequence_no, min(received_at) as received_at from inbound_files
+    where state = 'accepted' and received_at <= as_of
+      and kind in ('SEJ_01', 'SEJ_02', 'FM_S', 'FM_K', 'CVS', 'BANK_IN')
+    group by all
+)
+select c.kind, c.n::integer as sequence_no, min(a.received_at) as first_seen_higher_at,
        min(a.received_at) + interval 1 hour as alert_from
-from candidates c
-join accepted a on a.kind = c.kind and a.sequence_no > c.sequence_no
-where not exists (select 1 from accepted x where x.kind = c.kind and x.sequence_no = c.sequence_no)
-group by c.kind, c.sequence_no;
+from (select kind, unnest(range(1, max(sequence_no))) as n from accepted group by kind) c
+join accepted a on a.kind = c.kind and a.sequence_no > c.n
+anti join accepted x on x.kind = c.kind and x.sequence_no = c.n
+group by all;
 
 create or replace view feed_sequences as
 select kind, max(sequence_no) as last_sequence_no, count(distinct sequence_no) as accepted_files,

@@ -42,6 +42,21 @@ class ExceptionRule:
     relation: str = "rc_pay"  # the step whose rows `where` reads (treasury: global, like the gaps)
 
 
+def _remittance(code: str, sign: str, other: str) -> ExceptionRule:
+    """REMITTANCE_SHORT / _OVER (treasury.md): rows of rc_remittance, one per source and first day."""
+    return ExceptionRule(
+        code, False,
+        f"a chain's balance (expected minus received) is {sign} at the end of a covered bank day",
+        f"its balance returns to 0 (or turns {other})",
+        (DISMISS,),
+        where=f"code = '{code}'",
+        raised_at="raised_at",
+        cleared_at="cleared_at",
+        detail="detail",
+        relation="rc_remittance",
+    )
+
+
 # Order matters: the first open holding rule of a payment is its holding_code.
 RULES: tuple[ExceptionRule, ...] = (
     ExceptionRule(
@@ -133,28 +148,8 @@ RULES: tuple[ExceptionRule, ...] = (
         raised_at="greatest(order_at, stamp_mismatch_at)",
         detail="stamp_detail",
     ),
-    ExceptionRule(
-        "REMITTANCE_SHORT", False,
-        "a chain's balance (expected minus received) is positive at the end of a covered bank day",
-        "its balance returns to 0 (or turns negative)",
-        (DISMISS,),
-        where="code = 'REMITTANCE_SHORT'",
-        raised_at="raised_at",
-        cleared_at="cleared_at",
-        detail="detail",
-        relation="rc_remittance",
-    ),
-    ExceptionRule(
-        "REMITTANCE_OVER", False,
-        "a chain's balance (expected minus received) is negative at the end of a covered bank day",
-        "its balance returns to 0 (or turns positive)",
-        (DISMISS,),
-        where="code = 'REMITTANCE_OVER'",
-        raised_at="raised_at",
-        cleared_at="cleared_at",
-        detail="detail",
-        relation="rc_remittance",
-    ),
+    _remittance("REMITTANCE_SHORT", "positive", "negative"),
+    _remittance("REMITTANCE_OVER", "negative", "positive"),
     ExceptionRule(
         "UNKNOWN_REMITTER", False,
         "a received transfer no rule matches (no source's remitter name, no returned payout, no receivable)",
