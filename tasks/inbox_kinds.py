@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from tasks.cancellations import ingest_cancellations_file
-from tasks.feeds import cvs, famima, sej
+from tasks.feeds import bank, cvs, famima, sej
 from tasks.feeds.merge import ingest_feed_file
 from tasks.orders import ingest_orders_file
+from tasks.treasury.bank_file import ingest_bank_file
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ KINDS: tuple[InboxKind, ...] = (
     InboxKind("FM_S", "famima", ".dat", ingest_feed_file, "FM", famima, sequenced=True, chains=("famima",)),
     InboxKind("FM_K", "famima", ".dat", ingest_feed_file, "FM", famima, sequenced=True, chains=("famima",)),
     InboxKind("CVS", "cvs", ".csv", ingest_feed_file, "CVS", cvs, sequenced=True, chains=_CVS_CHAINS),
+    InboxKind("BANK_IN", "bank", ".dat", ingest_bank_file, parser=bank, sequenced=True),  # treasury.md
 )
 BY_KIND: dict[str, InboxKind] = {k.kind: k for k in KINDS}
 FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(k.folder for k in KINDS))

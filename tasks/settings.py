@@ -29,6 +29,19 @@ class PayoutAccount(BaseModel):
     account_number: str = "1111111"
 
 
+class Remitters(BaseModel):
+    """The remitter names (振込依頼人名, half-width kana, compared after trimming spaces) by which each
+    source's remittances are recognised in the bank's 振込入金通知 (treasury.md)."""
+
+    sej: str = "ｾﾌﾞﾝｲﾚﾌﾞﾝｼﾞﾔﾊﾟﾝ"
+    fm: str = "ﾌｱﾐﾘ-ﾏ-ﾄ"
+    cvs: str = "ｺﾝﾋﾞﾆｴﾝｽｽﾄｱｹﾂｻｲ"
+
+    def by_source(self) -> dict[str, str]:
+        """{source: remitter name}, sources as the feeds name them (SEJ, FM, CVS)."""
+        return {"SEJ": self.sej.strip(), "FM": self.fm.strip(), "CVS": self.cvs.strip()}
+
+
 class Smtp(BaseModel):
     """Mail relay for merchant reports; without a host, reports are only written to disk."""
 
@@ -56,7 +69,8 @@ class Settings(BaseSettings):
     fm_company_code: str = "54321"  # 企業コード at FamilyMart
     gs1_company_code: str = "912345"  # 請求書発行企業コード in GS1-128 barcodes
 
-    payout_account: PayoutAccount = Field(default_factory=PayoutAccount)
+    payout_account: PayoutAccount = Field(default_factory=PayoutAccount)  # also the BANK_IN files' account
+    remitters: Remitters = Field(default_factory=Remitters)  # chains' remitter names (KONBINI_REMITTERS__SEJ)
     invoice_registration_number: str = "T1234567890123"  # 適格請求書発行事業者登録番号
     company_name: str = "コンビニ収納代行株式会社"
 

@@ -17,6 +17,7 @@ import duckdb
 
 from tasks.reconcile import steps
 from tasks.reconcile.steps import Ctx
+from tasks.treasury import balances, remittances
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,11 @@ STEPS: tuple[Step, ...] = (
          ("rc_facts", "rc_orders", "rc_resolutions", "rc_finalized", "rc_deadlines")),
     Step("rc_order_payment", steps.order_payment, ("rc_matched",)),
     Step("rc_pay", steps.rule_inputs, ("rc_matched", "rc_order_payment")),
-    Step("rc_raised", steps.raised, ("rc_pay",)),
+    Step("rc_bank_transfers", remittances.transfers),
+    Step("rc_remittance", balances.remittance_exceptions, ("rc_bank_transfers", "rc_pay")),
+    Step("rc_chain_balances", balances.chain_balances, ("rc_remittance",)),
+    Step("rc_bank_matches", remittances.matches, ("rc_bank_transfers",)),
+    Step("rc_raised", steps.raised, ("rc_pay", "rc_bank_transfers", "rc_remittance")),
     Step("rc_exceptions", steps.exceptions, ("rc_raised",)),
     Step("rc_holds", steps.holds, ("rc_exceptions",)),
     Step("rc_payments", steps.payments, ("rc_pay", "rc_holds"), table=False),
@@ -46,8 +51,12 @@ STEPS: tuple[Step, ...] = (
 # Each derived table and the step that holds its rows.
 OUTPUTS: dict[str, str] = {"payments": "rc_payments", "order_status": "rc_status",
                            "exceptions": "rc_exceptions"}
+# Derived tables with no (chain, reference) key: replaced whole by every run not limited to a merchant.
+GLOBAL_OUTPUTS: dict[str, str] = {"chain_balances": "rc_chain_balances",
+                                  "bank_transfer_matches": "rc_bank_matches"}
 
-_READ_BY_OUTPUTS = set(OUTPUTS.values()) | {r for s in STEPS if s.name in OUTPUTS.values() for r in s.reads}
+_READ_BY_OUTPUTS = set(OUTPUTS.values()) | set(GLOBAL_OUTPUTS.values()) | {
+    r for s in STEPS if s.name in {*OUTPUTS.values(), *GLOBAL_OUTPUTS.values()} for r in s.reads}
 
 
 def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gaps: bool) -> None:

@@ -35,10 +35,26 @@ class ExceptionRule:
     raised_when: str  # for people (docs, CLI `show`)
     clears_when: str | None
     actions: tuple[str, ...]  # what an operator may do
-    where: str | None = None  # SQL over rc_pay; None for FILE_SEQUENCE_GAP (its own relation)
+    where: str | None = None  # SQL over `relation`; None for FILE_SEQUENCE_GAP (its own relation)
     raised_at: str | None = None
     cleared_at: str | None = None
     detail: str = "null"
+    relation: str = "rc_pay"  # the step whose rows `where` reads (treasury: global, like the gaps)
+
+
+def _remittance(code: str, sign: str, other: str) -> ExceptionRule:
+    """REMITTANCE_SHORT / _OVER (treasury.md): rows of rc_remittance, one per source and first day."""
+    return ExceptionRule(
+        code, False,
+        f"a chain's balance (expected minus received) is {sign} at the end of a covered bank day",
+        f"its balance returns to 0 (or turns {other})",
+        (DISMISS,),
+        where=f"code = '{code}'",
+        raised_at="raised_at",
+        cleared_at="cleared_at",
+        detail="detail",
+        relation="rc_remittance",
+    )
 
 
 def _matching(code: str, raised_when: str, raised_at: str) -> ExceptionRule:
@@ -118,6 +134,19 @@ RULES: tuple[ExceptionRule, ...] = (
         raised_at="greatest(order_at, stamp_mismatch_at)",
         detail="stamp_detail",
     ),
+    _remittance("REMITTANCE_SHORT", "positive", "negative"),
+    _remittance("REMITTANCE_OVER", "negative", "positive"),
+    ExceptionRule(
+        "UNKNOWN_REMITTER", False,
+        "a received transfer no rule matches (no source's remitter name, no returned payout, no receivable)",
+        "it is claimed (returned payout, receivable) or cancelled by the bank",
+        (DISMISS,),
+        where="source is null",
+        raised_at="first_at",
+        cleared_at="least(claimed_at, cancelled_at)",
+        detail="remitter_name || ' 照会番号 ' || inquiry_no",
+        relation="rc_bank_transfers",
+    ),
     ExceptionRule(
         "FILE_SEQUENCE_GAP", False,
         "a sequence number not accepted 1 hour after a higher one of the same sequence was accepted",
@@ -127,6 +156,13 @@ RULES: tuple[ExceptionRule, ...] = (
 )
 
 BY_CODE: dict[str, ExceptionRule] = {r.code: r for r in RULES}
+# The columns naming an exception's subject, with their types; a rule's relation has some of them
+# (rc_pay: the payment's), the others are null. The id is md5 of the code and the non-null ones.
+SUBJECT: tuple[tuple[str, str], ...] = (
+    ("payment_id", "varchar"), ("merchant_id", "varchar"), ("order_id", "varchar"), ("chain", "varchar"),
+    ("reference", "varchar"), ("amount", "bigint"), ("sequence_kind", "varchar"), ("sequence_no", "integer"),
+    ("source", "varchar"), ("bank_day", "date"), ("transfer_id", "varchar"),
+)
 CODES = tuple(BY_CODE)
 # The one matching code a live payment other than its order's payment gets: the first that applies,
 # in this order (SQL over a payment `a` and its order `o`); failing all, DUPLICATE_PAYMENT.

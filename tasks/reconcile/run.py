@@ -23,7 +23,7 @@ from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 from tasks.notify.outbox import enqueue_events
 from tasks.reconcile import scope as keys_of
-from tasks.reconcile.derive import OUTPUTS, derive, drop
+from tasks.reconcile.derive import GLOBAL_OUTPUTS, OUTPUTS, derive, drop
 
 READ_ONLY = "read-only"  # the scope of an answer as of an earlier time: nothing stored
 # DuckDB settings for the length of a run (then restored), measured at 10 M orders (docs/benchmarks.md):
@@ -172,8 +172,11 @@ def _replace(con, scoped: bool, gaps: bool) -> dict[str, int]:
         ref = "payment_reference" if table == "order_status" else "reference"
         con.execute(f"delete from {table} using {keys_of.KEYS} k"
                     f" where {table}.chain = k.chain and {table}.{ref} = k.reference")
-    if scoped and gaps:
-        con.execute("delete from exceptions where code = 'FILE_SEQUENCE_GAP'")
+    if scoped and gaps:  # the global exceptions (sequence gaps, treasury): no payment, recomputed whole
+        con.execute("delete from exceptions where payment_id is null")
+    for table, source in GLOBAL_OUTPUTS.items() if gaps else ():
+        con.execute(f"delete from {table}")
+        con.execute(f"insert into {table} by name select * from {source}")
     counts = {}
     for table, source in OUTPUTS.items():
         (counts[table],) = con.execute(f"insert into {table} by name select * from {source}").fetchone()

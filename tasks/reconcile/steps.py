@@ -18,6 +18,7 @@ from tasks.reconcile.rules import (
     MATCHING_FALLBACK,
     RULES,
     SEQUENCE_KINDS,
+    SUBJECT,
     prelim_deadline,
 )
 from tasks.reconcile.scope import KEYS
@@ -183,20 +184,24 @@ def rule_inputs(c: Ctx) -> str:
 
 def raised(c: Ctx) -> str:
     """Every exception raised by as_of: one select per rule of the table, then one filter for all."""
+    def subject(relation: str) -> str:  # the relation's subject columns, null for the others
+        has = {d[0] for d in c.con.execute(f"select * from {relation} limit 0").description}
+        return ", ".join(n if n in has else f"null::{t} as {n}" for n, t in SUBJECT)
+
     branches = [
-        f"""select '{r.code}' as code, {str(r.holds).lower()} as holds, payment_id, merchant_id, order_id,
-                   chain, reference, amount, null::varchar as sequence_kind, null::integer as sequence_no,
+        f"""select '{r.code}' as code, {str(r.holds).lower()} as holds, {subject(r.relation)},
                    ({r.detail})::varchar as detail, {r.raised_at} as raised_at,
                    {r.cleared_at or 'null::timestamp'} as cleared_at
-            from rc_pay where {r.where}"""
-        for r in RULES if r.where is not None
+            from {r.relation} where {r.where}"""
+        for r in RULES if r.where is not None and (c.gaps or r.relation == "rc_pay")
     ]
     if c.gaps:
         branches.append(sequence_gaps(c))
     return f"""
         with c as ({' union all '.join(branches)})
-        select 'EX' || substr(md5(concat_ws('|', code, coalesce(payment_id, sequence_kind),
-                                            lpad(sequence_no::varchar, 6, '0'))), 1, 12) as exception_id,
+        select 'EX' || substr(md5(concat_ws('|', code,
+                coalesce(payment_id, sequence_kind, transfer_id, source), lpad(sequence_no::varchar, 6, '0'),
+                strftime(bank_day, '%Y-%m-%d'))), 1, 12) as exception_id,
             c.* exclude (cleared_at),
             case when cleared_at <= {c.at} then cleared_at end as cleared_at
         from c
@@ -213,7 +218,8 @@ def sequence_gaps(c: Ctx) -> str:
         select 'FILE_SEQUENCE_GAP' as code, false as holds, null::varchar as payment_id,
                null::varchar as merchant_id, null::varchar as order_id, null::varchar as chain,
                null::varchar as reference, null::bigint as amount, g.kind as sequence_kind,
-               g.n::integer as sequence_no, null::varchar as detail,
+               g.n::integer as sequence_no, null::varchar as source, null::date as bank_day,
+               null::varchar as transfer_id, null::varchar as detail,
                g.first_higher + interval {GAP_GRACE_HOURS} hour as raised_at, acc.accepted_at as cleared_at
         from (
             select n.kind, n.n, s.suffix_min as first_higher

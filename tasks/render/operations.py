@@ -17,6 +17,7 @@ from tasks.clock import naive_jst
 from tasks.render.csvout import Column
 from tasks.render.jobs import ReportJob
 from tasks.settings import Settings
+from tasks.treasury import summary as treasury
 
 STATUSES = ("awaiting_payment", "paid", "confirmed", "settled", "cancelled", "expired")
 AGE_BUCKETS = (("0-1日", 0, 1), ("2-3日", 2, 3), ("4-7日", 4, 7), ("8日以上", 8, 10**6))
@@ -42,6 +43,7 @@ def gather(con: duckdb.DuckDBPyConnection, day: date, settings: Settings, as_of:
         "bucket_names": [b[0] for b in AGE_BUCKETS], "quarantined": _quarantined(con, at),
         "gaps": _gaps(con, at), "notify": _notification_failures(con), "treasury": _treasury(con, at),
     }
+    context["chain_balances"] = treasury.chain_balance_rows(con)  # treasury (tasks/treasury/summary.py)
     return ReportJob(kind="operations", merchant_id=None, subject=day_label, template="operations.html.j2",
                      context=context, csv_columns=CSV_COLUMNS, csv_rows=_csv_rows(context), as_of=as_of,
                      title=f"運用サマリー {day_label}", markdown=markdown(context))
@@ -157,6 +159,7 @@ def _csv_rows(c: dict) -> tuple[tuple, ...]:
     rows += [("notification_failure", n["merchant_id"], n["state"], n["count"], None) for n in c["notify"]]
     rows += [(section, x["id"], x["merchant_id"], 1, x["amount"])
              for section, items in c["treasury"].items() for x in items]
+    rows += treasury.csv_rows(c["chain_balances"])  # treasury
     return tuple(rows)
 
 
@@ -187,4 +190,5 @@ def markdown(c: dict) -> str:
         out += ["", f"## {title} ({len(items)}, {sum(x['amount'] for x in items):,} yen)", ""]
         out += [f"- {x['id']} {x['merchant_id']}: {x['amount']:,} yen since {x['since']:%Y-%m-%d %H:%M}"
                 for x in items] or ["None."]
+    out += treasury.markdown_lines(c["chain_balances"])  # treasury
     return "\n".join(out) + "\n"

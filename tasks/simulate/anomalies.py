@@ -36,6 +36,10 @@ ANOMALIES: tuple[Anomaly, ...] = (
     Anomaly("duplicate_file", 0.01, "feed file", "an identical copy under redeliver/, for a later pull"),
     Anomaly("sequence_gap", 0.005, "feed file", "a sequence number skipped before it: FILE_SEQUENCE_GAP"),
     Anomaly("corrupt_file", 0.005, "feed file", "broken (quarantined), then corrected with the same number"),
+    Anomaly("short_remittance", 0.02, "remittance", "a chain pays up to 1,000 yen less: REMITTANCE_SHORT"),
+    Anomaly("late_remittance", 0.05, "remittance", "paid 1-3 business days late: REMITTANCE_SHORT, cleared"),
+    Anomaly("over_remittance", 0.02, "remittance", "a chain pays up to 1,000 yen more: REMITTANCE_OVER"),
+    Anomaly("unknown_remitter", 0.05, "bank file", "a transfer from a name no rule knows: UNKNOWN_REMITTER"),
 )
 BY_NAME = {a.name: a for a in ANOMALIES}
 
@@ -46,6 +50,7 @@ MERCHANT_CANCEL_RATE = 0.005
 PRELIM_CANCEL_RATE = 0.005  # 01 then 03 (customer lacked cash); half of them pay again later
 UNPAID_RATE = 0.12
 MAX_ORDER_ANOMALY_SHARE = 0.5
+REMITTANCE_ANOMALIES = ("short_remittance", "late_remittance", "over_remittance")  # one draw per remittance
 
 
 def resolve_rates(anomalies: dict[str, float] | None) -> dict[str, float]:
@@ -63,6 +68,10 @@ def resolve_rates(anomalies: dict[str, float] | None) -> dict[str, float]:
             f"order anomalies add up to {share:g} of all orders; at most {MAX_ORDER_ANOMALY_SHARE} "
             "(the rest must stay ordinary paid and unpaid orders)"
         )
+    remittance = sum(rates[n] for n in REMITTANCE_ANOMALIES)
+    if remittance > 1:
+        raise KonbiniError(f"remittance anomalies ({', '.join(REMITTANCE_ANOMALIES)}) add up to"
+                           f" {remittance:g}; at most 1 (one draw per source and transfer date)")
     return rates
 
 

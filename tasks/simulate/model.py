@@ -108,8 +108,8 @@ class Event:
 class FeedFile:
     """One file of a feed kind, as delivered (or to be delivered) into the inbox."""
 
-    folder: str  # sej, famima, cvs, orders
-    kind: str  # SEJ_01, SEJ_02, FM_S, FM_K, CVS, ORDERS, ORDER_CANCELS
+    folder: str  # sej, famima, cvs, orders, bank
+    kind: str  # SEJ_01, SEJ_02, FM_S, FM_K, CVS, ORDERS, ORDER_CANCELS, BANK_IN
     created_at: datetime
     sequence_no: int
     events: list[Event] = field(default_factory=list)
@@ -120,5 +120,5 @@ class FeedFile:
     @property
     def name(self) -> str:
         ts = self.created_at.strftime("%Y%m%d%H%M%S")
-        suffix = ".dat" if self.folder in ("sej", "famima") else ".csv"  # feeds.md: fixed-width files
+        suffix = ".dat" if self.folder in ("sej", "famima", "bank") else ".csv"  # fixed-width files
         return f"{self.kind}_{ts}_{self.sequence_no:06d}{suffix}"

@@ -12,7 +12,8 @@ from pathlib import Path
 from tasks.errors import KonbiniError
 from tasks.settings import Settings, get_settings
 from tasks.simulate.anomalies import ANOMALIES, resolve_rates
-from tasks.simulate.deliver import Renderer, apply_file_anomalies, schedule
+from tasks.simulate.bank import bank_files, expected_by_day, remittances, with_strangers
+from tasks.simulate.deliver import Renderer, apply_file_anomalies, schedule, transfer_date
 from tasks.simulate.master import make_master, write_master
 from tasks.simulate.model import Event, FeedFile, Order
 from tasks.simulate.orders import FILE_DELAY, References, cancels_csv, make_orders, orders_csv
@@ -115,12 +116,29 @@ def simulate(
         for f in feed_files[kind]:
             f.content = renderer.content(f)
             inbox_files.append(f)
+    bank, bank_counts = _bank(seed, events, rates, settings)
+    inbox_files += bank
     targets = [(out_dir / "inbox" / f.folder / f.name, f.content) for f in inbox_files]
     targets += [(out_dir / "redeliver" / f.folder / f.name, f.content) for f in redeliver]
     _write(out_dir, targets, merchant_list, sites)
 
-    return _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_files,
-                    feed_files, skipped, redeliver)
+    summary = _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_files,
+                       feed_files, skipped, redeliver)
+    if bank:
+        summary.files = dict(sorted({**summary.files, "BANK_IN": len(bank)}.items()))
+    summary.anomalies.update(bank_counts)
+    return summary
+
+
+def _bank(seed: int, events: list[Event], rates: dict[str, float], settings: Settings):
+    """The chains' remittances of the 02 records and the bank's BANK_IN files (tasks/simulate/bank.py),
+    drawn from a generator of their own: the chains' files do not depend on the bank's rates."""
+    rng = random.Random(f"bank-{seed}")
+    confirmed = [(ev.payment.chain, transfer_date(ev.ready_at.date()), ev.payment.amount)
+                 for ev in events if ev.kind == "02"]
+    transfers, counts = remittances(expected_by_day(confirmed), rng, rates)
+    transfers, counts["unknown_remitter"] = with_strangers(transfers, rng, rates["unknown_remitter"])
+    return bank_files(transfers, settings), counts
 
 
 def _write(out_dir: Path, targets: list[tuple[Path, bytes]], merchant_list, sites) -> None:
@@ -196,6 +214,7 @@ def _summary(out_dir, start, days, seed, merchant_list, sites, orders, order_fil
     anomaly_counts["duplicate_file"] = len(redeliver)
     anomaly_counts["sequence_gap"] = sum(len(v) for v in skipped.values())
     anomaly_counts["corrupt_file"] = sum(corrupt.values())
+    anomaly_counts.update({a.name: 0 for a in ANOMALIES if a.name not in anomaly_counts})  # bank: later
     return SimulationSummary(
         out_dir=out_dir, start=start, days=days, seed=seed,
         merchants=len(merchant_list), sites=len(sites),

@@ -16,6 +16,9 @@ SUMMARY_QUERIES: list[tuple[str, str]] = [
     ("settlements", "select state, count(*) || ' (net ¥' || format('{:,}', sum(net)) || ')' "
                     "from v_settlements group by all order by 1"),
     ("notifications", "select 'outbox ' || state, count(*) from notification_outbox group by all order by 1"),
+    ("chain balances", "select source || ' after ' || strftime(day, '%Y-%m-%d'),"
+                       " '¥' || format('{:,}', balance) from v_chain_balances"
+                       " qualify day = max(day) over (partition by source) order by 1"),
 ]
 
 

@@ -25,8 +25,8 @@ def pay(con, column, paid_time=None):
     return [r[0] for r in con.execute(sql, [paid_time] if paid_time else []).fetchall()]
 
 
-def test_rule_table_has_all_eleven_codes():
-    assert len(CODES) == 11 and len(set(CODES)) == 11
+def test_rule_table_has_all_fourteen_codes():  # rules.md's eleven and treasury.md's three
+    assert len(CODES) == 14 and len(set(CODES)) == 14
 
 
 def test_confirm_before_prelim_is_raised_then_cleared_when_the_01_arrives(con, facts):

@@ -12,7 +12,7 @@ from tasks.simulate.anomalies import ANOMALIES
 
 START = date(2026, 11, 2)
 # Every anomaly often enough to appear in a few hundred orders (their sum stays under the cap).
-LOUD = {a.name: (0.03 if a.per == "order" else 0.05) for a in ANOMALIES}
+LOUD = {a.name: {"order": 0.03, "remittance": 0.3, "bank file": 0.5}.get(a.per, 0.05) for a in ANOMALIES}
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -133,8 +133,11 @@ EXCEPTION_OF = {
     "confirm_without_prelim": "CONFIRM_WITHOUT_PRELIM", "cancel_without_prelim": "CANCEL_WITHOUT_PRELIM",
     "confirm_after_cancel": "CONFIRM_AFTER_CANCEL", "prelim_not_confirmed": "PRELIM_NOT_CONFIRMED",
     "stamp_mismatch": "STAMP_MISMATCH", "paid_after_cancel": "PAID_AFTER_CANCEL",
-    "sequence_gap": "FILE_SEQUENCE_GAP",
+    "sequence_gap": "FILE_SEQUENCE_GAP", "unknown_remitter": "UNKNOWN_REMITTER",
 }
+# short, late and over remittances move a chain's balance: one exception per source and run of days of
+# one sign, not one per anomaly (tests/treasury/test_bank_property.py checks them)
+BALANCE_CODES = ("REMITTANCE_SHORT", "REMITTANCE_OVER")
 
 
 def test_reconciliation_raises_one_exception_per_injected_anomaly(ingested):
@@ -143,6 +146,7 @@ def test_reconciliation_raises_one_exception_per_injected_anomaly(ingested):
     with ingested.warehouse.write() as con:  # gaps alert 1 hour after a higher number is accepted
         reconcile(con, AS_OF + timedelta(hours=2))
     with ingested.warehouse.read() as con:
-        raised = dict(con.execute("select code, count(*) from exceptions group by code").fetchall())
+        raised = dict(con.execute("select code, count(*) from exceptions where code not in"
+                                  f" {BALANCE_CODES} group by code").fetchall())
     expected = {code: ingested.summary.anomalies[name] for name, code in EXCEPTION_OF.items()}
     assert raised == expected
