@@ -8,6 +8,7 @@ docs/scaling.md, step 1, started for real on 127.0.0.1 and stopped without lefto
   loopback: nothing else can reach it, and it lives as long as the test.
 - `start_server`: `prefect server start` on that database (PREFECT_API_DATABASE_CONNECTION_URL).
 - `start_worker`: `prefect worker start --pool NAME`, a process worker in its own process group.
+- `kill_machine`: a worker and its flow runs killed as a machine that dies.
 Every process is started in its own session and stopped by `stop()` (SIGTERM, then SIGKILL).
 """
 
@@ -68,15 +69,40 @@ def descendants(pid: int) -> list[int]:
 
 
 def kill_machine(proc: subprocess.Popen) -> None:
-    """SIGKILL a worker's process group and every process below it, as a machine that dies."""
-    below = descendants(proc.pid)
+    """SIGKILL a worker's process group and every process below it, as a machine that dies.
+
+    Everything is stopped (SIGSTOP) first, until no new process appears below the worker, so that
+    none is missed by being started between the look and the kill."""
+    os.killpg(proc.pid, signal.SIGSTOP)
+    stopped: set[int] = set()
+    while below := set(descendants(proc.pid)) - stopped:
+        for pid in below:
+            _signal(pid, signal.SIGSTOP)
+        stopped |= below
     os.killpg(proc.pid, signal.SIGKILL)
-    for pid in below:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    for pid in stopped:
+        _signal(pid, signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in stopped):  # a signal is sent at once, a process ends a moment later
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"processes {sorted(stopped)} survived SIGKILL")
+        time.sleep(0.01)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    """Running (not gone, not a zombie: a zombie has closed its files and released its locks)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def postgres_bin() -> Path:
@@ -209,8 +235,12 @@ def prefect(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def start_worker(env: dict[str, str], pool: str, name: str, log: Path) -> subprocess.Popen:
-    return spawn([PREFECT, "worker", "start", "--pool", pool, "--name", name, "--type", "process"], env, log)
+def start_worker(env: dict[str, str], pool: str, name: str, log: Path, limit: int | None = None
+                 ) -> subprocess.Popen:
+    """`prefect worker start --pool POOL`; `limit`: at most that many flow runs at once (the worker's
+    own limiter, strict: the pool's limit is only checked when workers poll, docs/scaling.md)."""
+    args = [PREFECT, "worker", "start", "--pool", pool, "--name", name, "--type", "process"]
+    return spawn(args + (["--limit", str(limit)] if limit else []), env, log)
 
 
 def wait_final(url: str, run_id: str, timeout: float = 300) -> dict:

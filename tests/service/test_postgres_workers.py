@@ -53,6 +53,8 @@ def prefect_on_postgres(tmp_path_factory):
             done = konbini(env, "deploy", "--work-pool", WRITER, "--parse-pool", PARSE)
             assert done.returncode == 0, done.stderr
             assert f"registered {len(serve.SCHEDULE)} deployments on work pool {WRITER}" in done.stdout
+            # Registered with their schedules on; the tests turn them on only when they want them.
+            assert not any(d["paused"] for d in _set_paused(url, True).values())
             yield url, env
         finally:
             cluster.stop(server)
@@ -77,16 +79,25 @@ def _create_run(url: str, deployment: dict, **parameters) -> str:
 
 
 class Workers:
-    """Two process workers on the writer pool, on a data folder of this test."""
+    """The recipe's two process workers, on a data folder of this test: the writer (`--limit 1`, on
+    the machine of the warehouse) and a worker of the parse pool."""
 
     def __init__(self, url: str, env: dict[str, str], tmp_path: Path) -> None:
-        self.url, self.data = url, tmp_path / "data"
+        self.url, self.data, self.tmp = url, tmp_path / "data", tmp_path
         self.direct = {k: v for k, v in env.items() if k != "PREFECT_API_URL"} | {
             "KONBINI_DATA_DIR": str(self.data)}
+        self.env = cluster.client_env(url, tmp_path / "worker_home", self.data)
         self.prepare()
-        wenv = cluster.client_env(url, tmp_path / "worker_home", self.data)
-        self.logs = [tmp_path / f"worker-{n}.log" for n in "ab"]
-        self.procs = [cluster.start_worker(wenv, WRITER, f"writer-{log.stem[-1]}", log) for log in self.logs]
+        self.procs: list[subprocess.Popen] = []
+        self.writer = self.start(WRITER, limit=1)
+        self.start(PARSE)
+
+    def start(self, pool: str, limit: int | None = None) -> subprocess.Popen:
+        log = self.tmp / f"worker-{len(self.procs)}.log"
+        proc = cluster.start_worker(self.env, pool, f"{pool}-{len(self.procs)}", log, limit)
+        proc.log = log  # type: ignore[attr-defined]
+        self.procs.append(proc)
+        return proc
 
     def prepare(self) -> None:
         """The data folder afresh: the samples' inbox, their master data loaded (direct mode)."""
@@ -95,13 +106,16 @@ class Workers:
         done = konbini(self.direct, "master", "load", str(SAMPLES / "master"), "--as-of", "2026-10-01")
         assert done.returncode == 0, done.stderr
 
-    def wait_online(self, timeout: float = 180) -> None:
+    def wait_online(self, *pools: str, timeout: float = 180) -> None:
+        """Until each pool has a worker that is online (its heartbeat is recent)."""
         deadline = time.monotonic() + timeout
-        while len(cluster.api(self.url, "POST", f"/work_pools/{WRITER}/workers/filter", {})) < 2:
-            for p, log in zip(self.procs, self.logs, strict=True):
-                assert p.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the workers did not come online"
-            time.sleep(0.5)
+        for pool in pools:
+            query = {"workers": {"status": {"any_": ["ONLINE"]}}}
+            while not cluster.api(self.url, "POST", f"/work_pools/{pool}/workers/filter", query):
+                for p in self.procs:
+                    assert p.poll() is None or p.returncode == -9, p.log.read_text()[-3000:]
+                assert time.monotonic() < deadline, f"no worker of {pool} came online"
+                time.sleep(0.5)
 
     def stop(self) -> None:
         for p in self.procs:
@@ -113,7 +127,7 @@ def workers(prefect_on_postgres, tmp_path):
     url, env = prefect_on_postgres
     w = Workers(url, env, tmp_path)
     try:
-        w.wait_online()
+        w.wait_online(WRITER, PARSE)
         yield w
     finally:
         w.stop()
@@ -187,8 +201,8 @@ def _interval(run: dict) -> tuple[datetime, datetime]:
 def test_writing_runs_created_at_once_never_overlap(workers):
     url = workers.url
     found = _set_paused(url, True)
-    # Three different deployments: their own limits (1 each) do not hold them back from each other,
-    # only the writer pool's limit does, across both workers.
+    # Three different deployments: their own limits (1 each) do not hold them back from each other;
+    # the writer worker's limit does (and the pool's, when the workers poll).
     ids = [_create_run(url, found[name], as_of=AS_OF) for name in ("pull-feeds", "reconcile", "settle")]
     runs = [cluster.wait_final(url, i) for i in ids]
     assert [r["state"]["type"] for r in runs] == ["COMPLETED"] * 3, [r["state"] for r in runs]
@@ -212,31 +226,33 @@ def test_worker_killed_mid_run_leaves_what_a_rerun_expects_and_the_retry_complet
     from prefect.settings import PREFECT_API_URL, temporary_settings
     from prefect.states import AwaitingRetry, Crashed
 
-    url, data, procs = workers.url, workers.data, workers.procs
+    url, data = workers.url, workers.data
     found = _set_paused(url, True)
     pull = found["pull-feeds"]
     lock = data / "warehouse.duckdb.lock"
 
-    # A pull runs on one of the workers; the moment its flow run holds the warehouse lock (it is
-    # writing), that worker's machine dies: the worker and everything below it, SIGKILL.
+    # A pull runs on the writer; the moment its flow run holds the warehouse lock (it is writing),
+    # the writer's machine dies: the worker and everything below it, SIGKILL.
     run_id = _create_run(url, pull, as_of=AS_OF)
     deadline = time.monotonic() + 240
-    victim = None
-    while victim is None:
-        if holders := warehouse_lock_holders(lock):
-            victim = next((p for p in procs if holders & set(cluster.descendants(p.pid))), None)
-        assert time.monotonic() < deadline, "no worker ran the pull"
-        assert cluster.api(url, "GET", f"/flow_runs/{run_id}")["state"]["type"] != "COMPLETED", \
-            "the pull completed before it could be killed"
+    while True:
+        if warehouse_lock_holders(lock) & set(cluster.descendants(workers.writer.pid)):
+            state = cluster.api(url, "GET", f"/flow_runs/{run_id}")["state"]["type"]
+            if state == "RUNNING":
+                break
+            assert state != "COMPLETED", "the pull completed before it could be killed"
+        assert time.monotonic() < deadline, "the writer did not run the pull"
+        assert workers.writer.poll() is None, workers.writer.log.read_text()[-3000:]
         time.sleep(0.005)
-    cluster.kill_machine(victim)
-    survivor = next(p for p in procs if p is not victim)
-    assert survivor.poll() is None and not warehouse_lock_holders(lock)
+    cluster.kill_machine(workers.writer)
+    assert not warehouse_lock_holders(lock)
     logged = _runs_logged(data)
 
     # Nobody is left to report the run: it stays Running, and holds the writer pool's only slot.
-    # The operator marks it crashed and retries it (the UI's Retry), here with Prefect's client.
+    # The writer comes back (systemd's Restart=always); the operator marks the run crashed and
+    # retries it (the UI's Retry), here with Prefect's client.
     assert cluster.api(url, "GET", f"/flow_runs/{run_id}")["state"]["type"] == "RUNNING"
+    workers.writer = workers.start(WRITER, limit=1)
     with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
         client.set_flow_run_state(run_id, Crashed(message="worker machine lost"), force=True)
         assert client.set_flow_run_state(run_id, AwaitingRetry(), force=True).status.value == "ACCEPT"
