@@ -81,7 +81,7 @@ def _measure(url: str, env: dict, work: Path, args, rows: list) -> None:
     worker = cluster.start_worker(wenv, WRITER_POOL, "writer", work / "worker.log", limit=1)
     try:
         query = {"workers": {"status": {"any_": ["ONLINE"]}}}
-        _timed(rows, "`prefect worker start` until online", lambda: _until(
+        _timed(rows, "`prefect worker start` until online", lambda: cluster.until(
             lambda: cluster.api(url, "POST", f"/work_pools/{WRITER_POOL}/workers/filter", query)))
         _completed(url, _run(url, found["pull-feeds"]["id"]))  # the samples pulled: reconcile has work
 
@@ -109,14 +109,6 @@ def _measure(url: str, env: dict, work: Path, args, rows: list) -> None:
                      f"{took:.1f} s = {60 * args.queued / took:.1f} runs a minute", f"{load} → {_load()}"))
     finally:
         cluster.stop(worker)
-
-
-def _until(cond, timeout: float = 300) -> None:
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            raise TimeoutError("gave up waiting")
-        time.sleep(0.2)
 
 
 def main() -> None:

@@ -243,6 +243,16 @@ def start_worker(env: dict[str, str], pool: str, name: str, log: Path, limit: in
     return spawn(args + (["--limit", str(limit)] if limit else []), env, log)
 
 
+def until(cond, timeout: float = 300) -> float:
+    """Seconds until `cond()` is true (polled every 50 ms); TimeoutError past `timeout`."""
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError("gave up waiting")
+        time.sleep(0.05)
+    return time.monotonic() - t0
+
+
 def wait_final(url: str, run_id: str, timeout: float = 300) -> dict:
     """The flow run once it reached a final state."""
     deadline = time.monotonic() + timeout

@@ -17,7 +17,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,35 +26,13 @@ from pathlib import Path
 
 import httpx
 
+from bench.scaling.cluster import api as _api
+from bench.scaling.cluster import free_port as _free_port
+from bench.scaling.cluster import until as _until
 from flows.serve import SCHEDULE
 
 BIN = Path(sys.executable).parent
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "samples"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _api(url: str, method: str, path: str, body=None):
-    for attempt in range(20):
-        r = httpx.request(method, f"{url}{path}", json=body, timeout=30)
-        if r.status_code not in (429, 503):
-            break
-        time.sleep(min(0.5 * 2**attempt, 5))
-    r.raise_for_status()
-    return r.json() if r.content else None
-
-
-def _until(cond, timeout: float = 300) -> float:
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            raise TimeoutError("gave up waiting")
-        time.sleep(0.05)
-    return time.monotonic() - t0
 
 
 def _completed(url: str, run_id: str) -> bool:

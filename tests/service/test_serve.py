@@ -6,22 +6,10 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
+from bench.scaling.cluster import api as _api
 from flows import serve
 
 KONBINI = str(Path(sys.executable).parent / "konbini")
-
-
-def _api(url: str, method: str, path: str, body=None):
-    """One API call; retried while the server answers 503 (busy SQLite), as Prefect's client does."""
-    for attempt in range(20):
-        r = httpx.request(method, f"{url}{path}", json=body, timeout=30)
-        if r.status_code not in (429, 503):
-            break
-        time.sleep(min(0.5 * 2**attempt, 5))
-    r.raise_for_status()
-    return r.json() if r.content else None
 
 
 def _deployments(url: str) -> dict[str, dict]:
