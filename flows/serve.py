@@ -2,8 +2,7 @@
 
 The schedule is a table (`SCHEDULE`): one row per deployment with its flow, its cron lines in
 Japan time and what it is for. `deployments()` turns the rows into Prefect deployments; `serve()`
-runs them in this process (each flow run in its own subprocess); `deploy()` puts the same
-deployments on work pools instead, for Prefect workers on other machines (docs/scaling.md).
+runs them in this process (each flow run in its own subprocess).
 
 One writer: every writing flow takes the warehouse's exclusive file lock (tasks/warehouse.py) for
 each unit of work, so runs that overlap wait for each other instead of failing. Each deployment
