@@ -68,18 +68,25 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def kill_machine(proc: subprocess.Popen) -> None:
-    """SIGKILL a worker's process group and every process below it, as a machine that dies.
+def kill_machine(proc: subprocess.Popen, also: set[int] = frozenset()) -> None:
+    """SIGKILL a worker, every process below it and their process groups (and the processes
+    `also`, with theirs), as a machine that dies.
 
-    Everything is stopped (SIGSTOP) first, until no new process appears below the worker, so that
-    none is missed by being started between the look and the kill."""
+    Everything is stopped (SIGSTOP) first, until no new process appears, so that none is missed by
+    being started, or handed to init by a parent that exits, between the look and the kill."""
+    groups = {proc.pid}
     os.killpg(proc.pid, signal.SIGSTOP)
     stopped: set[int] = set()
-    while below := set(descendants(proc.pid)) - stopped:
-        for pid in below:
+    while new := (set(descendants(proc.pid)) | set(also) | _members(groups)) - stopped:
+        for pid in new:
             _signal(pid, signal.SIGSTOP)
-        stopped |= below
-    os.killpg(proc.pid, signal.SIGKILL)
+            try:
+                groups.add(os.getpgid(pid))
+            except ProcessLookupError:
+                pass
+        stopped |= new
+    for group in groups:
+        _signal(-group, signal.SIGKILL)
     for pid in stopped:
         _signal(pid, signal.SIGKILL)
     proc.wait()
@@ -90,6 +97,18 @@ def kill_machine(proc: subprocess.Popen) -> None:
         time.sleep(0.01)
 
 
+def _members(groups: set[int]) -> set[int]:
+    """The processes of these process groups now."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) in groups:
+                found.add(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def _signal(pid: int, sig: int) -> None:
     try:
         os.kill(pid, sig)
@@ -98,11 +117,16 @@ def _signal(pid: int, sig: int) -> None:
 
 
 def _alive(pid: int) -> bool:
-    """Running (not gone, not a zombie: a zombie has closed its files and released its locks)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    """Not yet gone: a thread of it still runs. A zombie whose threads have all ended has closed its
+    files and released its locks (the leader of a killed process can be a zombie while its other
+    threads are still ending, holding its files)."""
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                return True
+        except (OSError, IndexError):
+            continue
+    return False
 
 
 def postgres_bin() -> Path:
