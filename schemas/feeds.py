@@ -35,23 +35,51 @@ def _check(name: str, fn) -> pa.Check:
     return check
 
 
-def holds(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> bool:
-    """True when every check of `schema` passes on every row of `frame`, in one Polars pass.
+_TESTS: dict[int, tuple[pa.DataFrameSchema, pl.Expr | None]] = {}  # by id: schemas are constants
+
+
+def _test(schema: pa.DataFrameSchema) -> pl.Expr | None:
+    """Every check of `schema` as one boolean expression over a frame (built once per schema);
+    None when a check has no Polars form."""
+    cached = _TESTS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        tests = []
+        for name, column in schema.columns.items():
+            for check in column.checks:
+                fn = getattr(check, "expr_fn", None)
+                if fn is None:
+                    tests = None
+                    break
+                tests.append(fn(pl.col(name)).fill_null(False))
+            if tests is None:
+                break
+        expr = None if tests is None else pl.all_horizontal(tests or [pl.lit(True)]).all()
+        cached = _TESTS[id(schema)] = (schema, expr)
+    return cached[1]
+
+
+def holds_all(pairs: list[tuple[pl.DataFrame, pa.DataFrameSchema]]) -> bool:
+    """True when every check of each schema passes on every row of its frame: all the file's record
+    types in one Polars call (`collect_all`), the checks of a schema as one expression.
 
     The happy path of validation: Pandera runs each check as a query of its own (a few milliseconds
     each, most of it fixed cost), which dominates small files. False means "ask Pandera": it
     names each failure (a null value, a missing column or another type also answer False here).
     """
-    tests = []
-    for name, column in schema.columns.items():
-        if frame.schema.get(name) != pl.String:
+    queries = []
+    for frame, schema in pairs:
+        if any(frame.schema.get(name) != pl.String for name in schema.columns):
             return False
-        for check in column.checks:
-            fn = getattr(check, "expr_fn", None)
-            if fn is None:
-                return False
-            tests.append(fn(pl.col(name)).fill_null(False))
-    return not tests or bool(frame.select(pl.all_horizontal(tests).all()).item())
+        test = _test(schema)
+        if test is None:
+            return False
+        queries.append(frame.lazy().select(test))
+    return all(bool(result.item()) for result in pl.collect_all(queries))
+
+
+def holds(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> bool:
+    """`holds_all` of one frame."""
+    return holds_all([(frame, schema)])
 
 
 def digits(n: int) -> pa.Check:
@@ -160,16 +188,10 @@ SEJ_DATA = _schema(
         "filler": _text(spaces()),
     },
 )
-SEJ_TRAILER = _schema(
-    "SEJ trailer",
-    {
-        "count": _text(digits(6)),
-        "total": _text(digits(12)),
-        "cancel_count": _text(digits(6)),
-        "cancel_total": _text(digits(12)),
-        "filler": _text(spaces()),
-    },
-)
+SEJ_TRAILER = _schema("SEJ trailer", {
+    "count": _text(digits(6)), "total": _text(digits(12)),
+    "cancel_count": _text(digits(6)), "cancel_total": _text(digits(12)), "filler": _text(spaces()),
+})
 SEJ_END = _schema("SEJ end", {"filler": _text(spaces())})
 
 # ---- FM ----------------------------------------------------------------------------------------
@@ -205,15 +227,10 @@ FM_DATA = _schema(
         "filler": _text(spaces()),
     },
 )
-FM_TRAILER = _schema(
-    "FM trailer",
-    {
-        "count": _text(digits(7)),
-        "total": _text(digits(12)),
-        "cancel_total": _text(digits(12)),
-        "filler": _text(spaces()),
-    },
-)
+FM_TRAILER = _schema("FM trailer", {
+    "count": _text(digits(7)), "total": _text(digits(12)), "cancel_total": _text(digits(12)),
+    "filler": _text(spaces()),
+})
 
 # ---- CVS ---------------------------------------------------------------------------------------
 

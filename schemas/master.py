@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from schemas.orders import CHAINS, EMAIL_RE, parse_date, parse_int
+from schemas.csv_checks import holds, matches, one_of, parses, text
+from schemas.orders import CHAINS, EMAIL_RE, MERCHANT_ID, SITE_ID, parse_date, parse_int
 
 MERCHANT_COLUMNS = (
     "merchant_id", "name", "name_kana", "status", "contract_start", "settlement_cycle", "fee_plan",
@@ -30,53 +31,36 @@ SITE_STATUSES = ("active", "closed")
 PLAN_ID_RE = r"^[A-Za-z0-9_-]{1,32}$"
 MAX_RATE_BP = 10_000  # 100 %
 
-
-def _matches(regex: str, error: str) -> pa.Check:
-    return pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).str.contains(regex)), error=error)
-
-
-def _holds(expr: pl.Expr, error: str) -> pa.Check:
-    """Holds where `expr` is true or cannot be judged (null)."""
-    return pa.Check(lambda data: data.lazyframe.select(expr.fill_null(True)), error=error)
-
-
-def _text(*checks: pa.Check) -> pa.Column:
-    return pa.Column(pl.String, checks=list(checks), nullable=False)
-
-
-_YEN = pa.Check(lambda data: data.lazyframe.select(parse_int(data.key).is_not_null()),
-                error="must be a non-negative integer of yen (digits only)")
+_YEN = parses(parse_int, "must be a non-negative integer of yen (digits only)")
 
 
 MERCHANTS = pa.DataFrameSchema(
     {
-        "merchant_id": _text(_matches(r"^M\d{6}$", "must be M followed by 6 digits")),
-        "name": _text(_matches(rf"^\S.{{0,{NAME_MAX - 1}}}$",
-                               f"must be 1 to {NAME_MAX} characters, not starting with a space")),
+        "merchant_id": text(MERCHANT_ID),
+        "name": text(matches(rf"^\S.{{0,{NAME_MAX - 1}}}$",
+                             f"must be 1 to {NAME_MAX} characters, not starting with a space")),
         # name_kana: the Zengin character set is checked in tasks/master.py (with the character)
-        "name_kana": _text(_matches(r"^.+$", "must not be empty")),
-        "status": _text(_matches(f"^({'|'.join(MERCHANT_STATUSES)})$",
-                                 f"must be one of {', '.join(MERCHANT_STATUSES)}")),
-        "contract_start": _text(pa.Check(lambda d: d.lazyframe.select(parse_date(d.key).is_not_null()),
-                                         error="must be a real date YYYY-MM-DD")),
-        "settlement_cycle": _text(_matches(r"^(1|2|6)$", "must be 1, 2 or 6 (payouts a month)")),
-        "fee_plan": _text(_matches(PLAN_ID_RE, "must be a plan_id (1 to 32 of A-Z a-z 0-9 - _)")),
-        "bank_code": _text(
-            _matches(r"^\d{4}$", "must be 4 digits"),
-            _holds(pl.col("bank_code") != JAPAN_POST_BANK,
-                   "bank 9900 (ゆうちょ銀行, Japan Post Bank) is not allowed"),
+        "name_kana": text(matches(r"^.+$", "must not be empty")),
+        "status": text(one_of(MERCHANT_STATUSES)),
+        "contract_start": text(parses(parse_date, "must be a real date YYYY-MM-DD")),
+        "settlement_cycle": text(matches(r"^(1|2|6)$", "must be 1, 2 or 6 (payouts a month)")),
+        "fee_plan": text(matches(PLAN_ID_RE, "must be a plan_id (1 to 32 of A-Z a-z 0-9 - _)")),
+        "bank_code": text(
+            matches(r"^\d{4}$", "must be 4 digits"),
+            holds(pl.col("bank_code") != JAPAN_POST_BANK,
+                  "bank 9900 (ゆうちょ銀行, Japan Post Bank) is not allowed"),
         ),
-        "branch_code": _text(_matches(r"^\d{3}$", "must be 3 digits")),
-        "account_type": _text(_matches(r"^(1|2)$", "must be 1 (普通, ordinary) or 2 (当座, current)")),
-        "account_number": _text(_matches(r"^\d{7}$", "must be 7 digits")),
-        "notify_url": _text(_matches(r"^$|^https://[^\s/?#]+[^\s]*$", "must be empty or an https:// URL")),
-        "notify_secret": _text(
-            _matches(rf"^$|^\S{{{SECRET_MIN},}}$",
-                     f"must be empty or at least {SECRET_MIN} characters without spaces"),
-            _holds((pl.col("notify_url") == "") | (pl.col("notify_secret") != ""),
-                   f"is required (at least {SECRET_MIN} characters) when notify_url is given"),
+        "branch_code": text(matches(r"^\d{3}$", "must be 3 digits")),
+        "account_type": text(matches(r"^(1|2)$", "must be 1 (普通, ordinary) or 2 (当座, current)")),
+        "account_number": text(matches(r"^\d{7}$", "must be 7 digits")),
+        "notify_url": text(matches(r"^$|^https://[^\s/?#]+[^\s]*$", "must be empty or an https:// URL")),
+        "notify_secret": text(
+            matches(rf"^$|^\S{{{SECRET_MIN},}}$",
+                    f"must be empty or at least {SECRET_MIN} characters without spaces"),
+            holds((pl.col("notify_url") == "") | (pl.col("notify_secret") != ""),
+                  f"is required (at least {SECRET_MIN} characters) when notify_url is given"),
         ),
-        "email": _text(_matches(EMAIL_RE.removeprefix("^$|"), "must be an e-mail address")),
+        "email": text(matches(EMAIL_RE.removeprefix("^$|"), "must be an e-mail address")),
     },
     strict=False,
     name="merchants.csv",
@@ -86,16 +70,15 @@ _CHAIN_LIST = pl.col("chains").str.split("|")
 
 SITES = pa.DataFrameSchema(
     {
-        "site_id": _text(_matches(r"^S\d{6}$", "must be S followed by 6 digits")),
-        "merchant_id": _text(_matches(r"^M\d{6}$", "must be M followed by 6 digits")),
-        "url": _text(_matches(r"^https?://\S+$", "must be an http(s):// URL")),
-        "chains": _text(
-            _matches(rf"^({'|'.join(CHAINS)})(\|({'|'.join(CHAINS)}))*$",
-                     f"must be chain codes ({', '.join(CHAINS)}) separated by |"),
-            _holds(_CHAIN_LIST.list.n_unique() == _CHAIN_LIST.list.len(), "must not name a chain twice"),
+        "site_id": text(SITE_ID),
+        "merchant_id": text(MERCHANT_ID),
+        "url": text(matches(r"^https?://\S+$", "must be an http(s):// URL")),
+        "chains": text(
+            matches(rf"^({'|'.join(CHAINS)})(\|({'|'.join(CHAINS)}))*$",
+                    f"must be chain codes ({', '.join(CHAINS)}) separated by |"),
+            holds(_CHAIN_LIST.list.n_unique() == _CHAIN_LIST.list.len(), "must not name a chain twice"),
         ),
-        "status": _text(_matches(f"^({'|'.join(SITE_STATUSES)})$",
-                                 f"must be one of {', '.join(SITE_STATUSES)}")),
+        "status": text(one_of(SITE_STATUSES)),
     },
     strict=False,
     name="sites.csv",
@@ -103,12 +86,11 @@ SITES = pa.DataFrameSchema(
 
 FEE_PLANS = pa.DataFrameSchema(
     {
-        "plan_id": _text(_matches(PLAN_ID_RE, "must be 1 to 32 of A-Z a-z 0-9 - _")),
-        **{c: _text(_YEN) for c in ("initial_fee", "monthly_fee", *FEE_COLUMNS)},
-        "rate_bp": _text(
-            pa.Check(lambda d: d.lazyframe.select(parse_int(d.key).is_not_null()),
-                     error="must be a non-negative integer of basis points (digits only)"),
-            _holds(parse_int("rate_bp") <= MAX_RATE_BP, f"must be at most {MAX_RATE_BP} (100 %)"),
+        "plan_id": text(matches(PLAN_ID_RE, "must be 1 to 32 of A-Z a-z 0-9 - _")),
+        **{c: text(_YEN) for c in ("initial_fee", "monthly_fee", *FEE_COLUMNS)},
+        "rate_bp": text(
+            parses(parse_int, "must be a non-negative integer of basis points (digits only)"),
+            holds(parse_int("rate_bp") <= MAX_RATE_BP, f"must be at most {MAX_RATE_BP} (100 %)"),
         ),
     },
     strict=False,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from schemas.csv_checks import holds, matches, one_of, parses, text
+
 CHAINS = ("seven", "lawson", "famima", "ministop", "daily", "seicomart")
 # Payment reference length per chain (digits).
 REFERENCE_DIGITS = {"seven": 13, "famima": 12, "lawson": 11, "ministop": 11, "daily": 11, "seicomart": 11}
@@ -57,44 +59,28 @@ def parse_int(col: str, max_digits: int = 9) -> pl.Expr:
     return pl.when(digits).then(pl.col(col).cast(pl.Int64, strict=False))
 
 
-def _holds(expr: pl.Expr, error: str) -> pa.Check:
-    """A check that holds where `expr` is true or cannot be judged (null)."""
-    return pa.Check(lambda data: data.lazyframe.select(expr.fill_null(True)), error=error)
-
-
-def _matches(regex: str, error: str) -> pa.Check:
-    return pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).str.contains(regex)), error=error)
-
-
-def _parses(expr_of: callable, error: str) -> pa.Check:
-    return pa.Check(lambda data: data.lazyframe.select(expr_of(data.key).is_not_null()), error=error)
-
-
-def _text(*checks: pa.Check) -> pa.Column:
-    return pa.Column(pl.String, checks=list(checks), nullable=False)
-
-
-MERCHANT_ID = _matches(r"^M\d{6}$", "must be M followed by 6 digits")
-ORDER_ID = _matches(r"^[A-Za-z0-9_-]{1,32}$", "must be 1 to 32 of A-Z a-z 0-9 - _")
-ISO_OFFSET = _parses(parse_iso_offset, "must be an ISO 8601 date and time with seconds and offset, "
-                                       "e.g. 2026-11-26T10:15:00+09:00")
+MERCHANT_ID = matches(r"^M\d{6}$", "must be M followed by 6 digits")
+SITE_ID = matches(r"^S\d{6}$", "must be S followed by 6 digits")
+ORDER_ID = matches(r"^[A-Za-z0-9_-]{1,32}$", "must be 1 to 32 of A-Z a-z 0-9 - _")
+ISO_OFFSET = parses(parse_iso_offset, "must be an ISO 8601 date and time with seconds and offset, "
+                                      "e.g. 2026-11-26T10:15:00+09:00")
 
 ORDER_FORM = pa.DataFrameSchema(
     {
-        "merchant_id": _text(MERCHANT_ID),
-        "site_id": _text(_matches(r"^S\d{6}$", "must be S followed by 6 digits")),
-        "order_id": _text(ORDER_ID),
-        "chain": _text(_matches(f"^({'|'.join(CHAINS)})$", f"must be one of {', '.join(CHAINS)}")),
-        "payment_reference": _text(_matches(r"^\d+$", "must be digits only")),
-        "amount": _text(_parses(parse_int, "must be an integer number of yen (digits only)")),
-        "tax_mode": _text(_matches(r"^(taxable|non_taxable)$", "must be taxable or non_taxable")),
-        "tax_amount": _text(_parses(parse_int, "must be an integer number of yen (digits only)")),
-        "ordered_at": _text(ISO_OFFSET),
-        "due_date": _text(_parses(parse_date, "must be a real date YYYY-MM-DD")),
-        "customer_name_kana": _text(_matches(
+        "merchant_id": text(MERCHANT_ID),
+        "site_id": text(SITE_ID),
+        "order_id": text(ORDER_ID),
+        "chain": text(one_of(CHAINS)),
+        "payment_reference": text(matches(r"^\d+$", "must be digits only")),
+        "amount": text(parses(parse_int, "must be an integer number of yen (digits only)")),
+        "tax_mode": text(matches(r"^(taxable|non_taxable)$", "must be taxable or non_taxable")),
+        "tax_amount": text(parses(parse_int, "must be an integer number of yen (digits only)")),
+        "ordered_at": text(ISO_OFFSET),
+        "due_date": text(parses(parse_date, "must be a real date YYYY-MM-DD")),
+        "customer_name_kana": text(matches(
             KANA_NAME_RE, "must be 1 to 40 full-width katakana, ー or full-width spaces")),
-        "customer_phone": _text(_matches(r"^\d{10,11}$", "must be 10 or 11 digits")),
-        "customer_email": _text(_matches(EMAIL_RE, "must be an e-mail address or empty")),
+        "customer_phone": text(matches(r"^\d{10,11}$", "must be 10 or 11 digits")),
+        "customer_email": text(matches(EMAIL_RE, "must be an e-mail address or empty")),
     },
     strict=False,
     name="order row (form)",
@@ -108,28 +94,28 @@ _CHAINS_BY_REFERENCE_DIGITS = {
 
 ORDER_RULES = pa.DataFrameSchema(
     {
-        "amount": pa.Column(pl.Int64, nullable=True, checks=[_holds(
+        "amount": pa.Column(pl.Int64, nullable=True, checks=[holds(
             pl.col("amount").is_between(AMOUNT_MIN, AMOUNT_MAX),
             f"must be from {AMOUNT_MIN} to {AMOUNT_MAX:,} yen")]),
         "tax_amount": pa.Column(pl.Int64, nullable=True, checks=[
-            _holds(pl.when(pl.col("tax_mode") == "non_taxable").then(pl.col("tax_amount") == 0),
-                   "must be 0 when tax_mode is non_taxable"),
-            _holds(pl.when(pl.col("tax_mode") == "taxable")
-                   .then(pl.col("tax_amount") <= pl.col("amount") - 1),
-                   "must be from 0 to amount - 1 when tax_mode is taxable"),
+            holds(pl.when(pl.col("tax_mode") == "non_taxable").then(pl.col("tax_amount") == 0),
+                  "must be 0 when tax_mode is non_taxable"),
+            holds(pl.when(pl.col("tax_mode") == "taxable")
+                  .then(pl.col("tax_amount") <= pl.col("amount") - 1),
+                  "must be from 0 to amount - 1 when tax_mode is taxable"),
         ]),
         "due_date": pa.Column(pl.Date, nullable=True, checks=[
-            _holds(pl.when(pl.col("chain") != "famima").then(_DUE_DAYS >= 0),
-                   "must not be before the order date (the JST date of ordered_at)"),
-            _holds(pl.when(pl.col("chain") == "famima").then(_DUE_DAYS >= DUE_DAYS_MIN["famima"]),
-                   "must be at least 1 day after the order date (the JST date of ordered_at) for famima"),
-            _holds(_DUE_DAYS <= DUE_DAYS_MAX,
-                   f"must be at most {DUE_DAYS_MAX} days after the order date (the JST date of ordered_at)"),
+            holds(pl.when(pl.col("chain") != "famima").then(_DUE_DAYS >= 0),
+                  "must not be before the order date (the JST date of ordered_at)"),
+            holds(pl.when(pl.col("chain") == "famima").then(_DUE_DAYS >= DUE_DAYS_MIN["famima"]),
+                  "must be at least 1 day after the order date (the JST date of ordered_at) for famima"),
+            holds(_DUE_DAYS <= DUE_DAYS_MAX,
+                  f"must be at most {DUE_DAYS_MAX} days after the order date (the JST date of ordered_at)"),
         ]),
         "payment_reference": pa.Column(pl.String, nullable=True, checks=[
-            _holds(pl.when(pl.col("chain").is_in(chains))
-                   .then(pl.col("payment_reference").str.len_chars() == n),
-                   f"must have {n} digits for {' and '.join(chains)}")
+            holds(pl.when(pl.col("chain").is_in(chains))
+                  .then(pl.col("payment_reference").str.len_chars() == n),
+                  f"must have {n} digits for {' and '.join(chains)}")
             for n, chains in _CHAINS_BY_REFERENCE_DIGITS.items()
         ]),
     },
@@ -138,7 +124,7 @@ ORDER_RULES = pa.DataFrameSchema(
 )
 
 CANCEL_FORM = pa.DataFrameSchema(
-    {"merchant_id": _text(MERCHANT_ID), "order_id": _text(ORDER_ID), "cancelled_at": _text(ISO_OFFSET)},
+    {"merchant_id": text(MERCHANT_ID), "order_id": text(ORDER_ID), "cancelled_at": text(ISO_OFFSET)},
     strict=False,
     name="cancellation row (form)",
 )

@@ -8,8 +8,10 @@ a name that matches none is rejected unread. Within one pull files are processed
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
@@ -76,6 +78,8 @@ class InboundFile:
     meta: FileName
     content: bytes
     sha256: str = field(init=False)
+    # a feed file's parse, started ahead by the pull (tasks.ingest): call it to wait for the result
+    parsed: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.sha256 = hashlib.sha256(self.content).hexdigest()

@@ -24,12 +24,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from tasks.errors import KonbiniError
+from tasks.feeds.merge import ingest_feed_file
 from tasks.inbox import FileName, FileOutcome, InboundFile, Reason, is_duplicate
 from tasks.inbox_kinds import BY_KIND
 from tasks.settings import Settings
@@ -116,14 +119,42 @@ def _flag_stuck(con: duckdb.DuckDBPyConnection, src: Source, as_of: datetime, ou
                 o.alert = True
 
 
+@dataclass
+class _Fetched:
+    """A file read before its turn, with its parse under way (a feed file), or why it could not be."""
+
+    file: InboundFile | None = None
+    error: Exception | None = None
+
+    def content(self) -> bytes:
+        if self.error is not None:
+            raise self.error
+        return self.file.content
+
+
+def _fetch(src: Source, meta: FileName, settings: Settings, delays: Sequence[float],
+           parsing: ThreadPoolExecutor) -> _Fetched:
+    """Read a file and start parsing it (a feed file) in the background while the writer merges the
+    file before it: parsing needs no warehouse, and Polars and DuckDB leave the GIL as they work.
+    A failure to read is kept, and raised at the file's turn, where the pull handles it."""
+    try:
+        f = InboundFile(meta, _with_retries(lambda: src.fetch(meta), delays))
+    except Exception as e:  # noqa: BLE001 - raised again, unchanged, by _Fetched.content
+        return _Fetched(error=e)
+    kind = BY_KIND[meta.kind]
+    if kind.handler is ingest_feed_file:
+        f.parsed = parsing.submit(kind.parser.parse, f, settings).result
+    return _Fetched(f)
+
+
 def _process(
-    con: duckdb.DuckDBPyConnection, src: Source, meta: FileName, as_of: datetime, settings: Settings,
-    delays: Sequence[float], outcomes: list[FileOutcome],
+    con: duckdb.DuckDBPyConnection, src: Source, meta: FileName, fetched: _Fetched, as_of: datetime,
+    settings: Settings, delays: Sequence[float], outcomes: list[FileOutcome],
 ) -> None:
-    """Fetch one file, run its kind's handler in a transaction of its own, then move it aside;
+    """Run a fetched file's handler in a transaction of its own, then move the file aside;
     its outcome is added to `outcomes` as soon as it is committed."""
     try:
-        content = _with_retries(lambda: src.fetch(meta), delays)
+        content = fetched.content()
     except FileNotFoundError:  # e.g. taken by another pull that held the warehouse before us
         log.warning("%s/%s disappeared between listing and reading", meta.folder, meta.name)
         gone = Reason("disappeared between listing and reading; nothing to do")
@@ -134,7 +165,7 @@ def _process(
         why = Reason(f"{e}; left in the inbox")
         outcomes.append(FileOutcome(meta.name, meta.kind, "unreadable", reasons=[why]))
         return
-    f = InboundFile(meta, content)
+    f = fetched.file if fetched.file is not None else InboundFile(meta, content)
     with transaction(con):
         if is_duplicate(con, f):
             outcome = FileOutcome(meta.name, meta.kind, "duplicate")
@@ -177,10 +208,16 @@ def pull(
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         with transaction(con):
             record_attempt(con, src.label, as_of, ok=True)
-        for meta in listing.files:
-            try:
-                _process(con, src, meta, as_of, settings, retry_delays, outcomes)
-            except SourceError as e:
-                raise _unreachable(con, src, as_of, e, outcomes) from None
+        with ThreadPoolExecutor(1, thread_name_prefix="konbini-parse") as parsing:
+            files = listing.files
+            ahead = _fetch(src, files[0], settings, retry_delays, parsing) if files else None
+            for i, meta in enumerate(files):
+                fetched = ahead
+                if i + 1 < len(files):  # the next file is read and parsed while this one merges
+                    ahead = _fetch(src, files[i + 1], settings, retry_delays, parsing)
+                try:
+                    _process(con, src, meta, fetched, as_of, settings, retry_delays, outcomes)
+                except SourceError as e:
+                    raise _unreachable(con, src, as_of, e, outcomes) from None
         _flag_stuck(con, src, as_of, outcomes)
     return outcomes

@@ -11,7 +11,7 @@ current one makes no new load.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -38,14 +38,6 @@ from tasks.master_store import still_needed_reasons
 from tasks.notify.targets import problem as notify_url_problem
 from tasks.notify.targets import redact as redact_url
 from tasks.warehouse import Warehouse, transaction
-
-
-# ------------------------------------------------------------------------------------ master load
-def MasterReason(  # noqa: N802 - reads like the Reason it builds
-    file: str, reason: str, line_no: int | None = None, field: str | None = None, value: str | None = None
-) -> Reason:
-    """Why a master set was rejected: which file, line (the header is line 1), field and value."""
-    return Reason(reason, line_no, field, value, file=file)
 
 
 class MasterRejected(KonbiniError):
@@ -102,11 +94,10 @@ def validate_master(
     for name, columns in FILES.items():
         content = contents.get(name)
         if content is None:
-            reasons.append(MasterReason(name, f"file is missing from {directory}"))
+            reasons.append(Reason(f"file is missing from {directory}", file=name))
             continue
         table = read_csv(content, columns)
-        reasons += [MasterReason(name, r.reason, r.line_no, r.field, r.value)
-                    for r in table.file_reasons + table.row_reasons]
+        reasons += [replace(r, file=name) for r in table.file_reasons + table.row_reasons]
         if table.frame is None:
             continue
         frame = table.frame.with_row_index("row").with_columns(pl.col("row").cast(pl.Int64))
@@ -188,7 +179,7 @@ def _located(file: str, frame: pl.DataFrame, failed: pl.DataFrame) -> list[Reaso
         return []
     values = frame.unpivot(index=["row", LINE], variable_name="field", value_name="value")
     rows = failed.join(values, on=["row", "field"], how="left")
-    return [MasterReason(file, r["reason"], r[LINE], r["field"], _shown(r["field"], r["value"]))
+    return [Reason(r["reason"], r[LINE], r["field"], _shown(r["field"], r["value"]), file=file)
             for r in rows.iter_rows(named=True)]
 
 
@@ -202,7 +193,7 @@ def _shown(field: str, value: str | None) -> str | None:
 def _notify_url_reasons(merchants: pl.DataFrame) -> list[Reason]:
     """An https notify_url must be a target notifications may be posted to (tasks.notify.targets)."""
     rows = merchants.filter(pl.col("notify_url").str.starts_with("https://")).select(LINE, "notify_url")
-    return [MasterReason("merchants.csv", why, line, "notify_url", redact_url(url))
+    return [Reason(why, line, "notify_url", redact_url(url), file="merchants.csv")
             for line, url in rows.iter_rows() if (why := notify_url_problem(url)) is not None]
 
 
@@ -215,12 +206,13 @@ def _kana_reasons(merchants: pl.DataFrame) -> list[Reason]:
         try:
             converted = to_zengin(value)
         except ValueError as e:
-            reasons.append(MasterReason("merchants.csv", str(e), line, "name_kana", value))
+            reasons.append(Reason(str(e), line, "name_kana", value, file="merchants.csv"))
             continue
         if len(converted) > NAME_KANA_MAX:
-            reasons.append(MasterReason(
-                "merchants.csv", f"is {len(converted)} characters in half-width kana ({converted}); "
-                f"the Zengin holder name holds at most {NAME_KANA_MAX}", line, "name_kana", value))
+            reasons.append(Reason(
+                f"is {len(converted)} characters in half-width kana ({converted}); "
+                f"the Zengin holder name holds at most {NAME_KANA_MAX}", line, "name_kana", value,
+                file="merchants.csv"))
     return reasons
 
 
@@ -234,12 +226,11 @@ def _bank_reasons(merchants: pl.DataFrame) -> list[Reason]:
     for line, bank_code, branch_code in rows.iter_rows():
         bank = Bank.all.get(bank_code)
         if bank is None:
-            reasons.append(MasterReason("merchants.csv", "unknown bank: not in the Zengin bank-code data",
-                                        line, "bank_code", bank_code))
+            reasons.append(Reason("unknown bank: not in the Zengin bank-code data", line, "bank_code",
+                                  bank_code, file="merchants.csv"))
         elif branch_code not in bank.branches:
-            reasons.append(MasterReason(
-                "merchants.csv", f"unknown branch of bank {bank_code}: not in the Zengin bank-code data",
-                line, "branch_code", branch_code))
+            reasons.append(Reason(f"unknown branch of bank {bank_code}: not in the Zengin bank-code data",
+                                  line, "branch_code", branch_code, file="merchants.csv"))
     return reasons
 
 
@@ -247,13 +238,13 @@ def _duplicate_reasons(file: str, frame: pl.DataFrame, key: str) -> list[Reason]
     repeats = frame.with_columns(pl.col(LINE).first().over(key).alias("first")).filter(
         pl.col(LINE) != pl.col("first")
     )
-    return [MasterReason(file, f"duplicate {key}: also at line {first}", line, key, value)
+    return [Reason(f"duplicate {key}: also at line {first}", line, key, value, file=file)
             for line, value, first in repeats.select(LINE, key, "first").iter_rows()]
 
 
 def _unknown_reasons(file, frame, column, other, other_key, reason) -> list[Reason]:
     missing = frame.filter(pl.col("form_ok") & ~pl.col(column).is_in(other[other_key].implode()))
-    return [MasterReason(file, reason, line, column, value)
+    return [Reason(reason, line, column, value, file=file)
             for line, value in missing.select(LINE, column).iter_rows()]
 
 

@@ -264,6 +264,10 @@ REDACTED: dict[str, str] = {
     "order_customers": "select * from {db}.main.{t} limit 0",  # personal data: the table stays, empty
     "inbound_files": "select * replace (cast('' as blob) as content) from {db}.main.{t}",
     "merchants": "select * replace (cast(null as varchar) as notify_secret) from {db}.main.{t}",
+    # a refunded customer's bank account and name are personal data (treasury.md)
+    "refund_payments": "select * replace ('' as bank_code, '' as branch_code, '' as account_type,"
+                       " '' as account_number, '' as holder_name) from {db}.main.{t}",
+    "refund_files": "select * replace (cast('' as blob) as content) from {db}.main.{t}",
 }
 
 

@@ -10,12 +10,12 @@ changes). Results go to docs/benchmarks.md (## Master data and orders).
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
+from bench.options import options
 from tasks.clock import JST
 from tasks.inbox import InboundFile, parse_name
 from tasks.master import load_master
@@ -58,11 +58,7 @@ def preload(con, existing: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--existing", type=int, default=1_000_000)
-    ap.add_argument("--bad-every", type=int, default=100)
-    args = ap.parse_args()
+    args = options(rows=100_000, existing=1_000_000, bad_every=100)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         wh = Warehouse(Path(tmp) / "warehouse.duckdb")

@@ -9,7 +9,6 @@ accepted), so the figure includes the per-step commits. Prints the wall time.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import socket
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from bench.options import options
 from tasks.clock import JST
 from tasks.render.mail import Delivery, deliver_many
 from tasks.settings import Settings, Smtp
@@ -38,11 +38,7 @@ class SlowRelay:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=6)
-    ap.add_argument("--delay", type=float, default=1.0)
-    ap.add_argument("--connections", type=int, default=4)
-    args = ap.parse_args()
+    args = options(count=6, delay=1.0, connections=4)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

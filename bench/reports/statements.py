@@ -9,7 +9,6 @@ them), gathers every statement (one process, DuckDB) and renders PDF + CSV in a 
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import shutil
@@ -18,6 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from bench.options import options
 from tasks.clock import JST
 from tasks.render import statement
 from tasks.render.jobs import render_many
@@ -57,11 +57,7 @@ def build(wh: Warehouse, count: int, lines: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=1000)
-    ap.add_argument("--lines", type=int, default=50)
-    ap.add_argument("--workers", type=int, default=2)
-    args = ap.parse_args()
+    args = options(count=1000, lines=50, workers=2)
     tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     try:
         settings = Settings(data_dir=tmp)

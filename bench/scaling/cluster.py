@@ -27,6 +27,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.service.prefect_api import api  # noqa: F401  (the Prefect REST calls, shared)
+
 BIN = Path(sys.executable).parent
 PREFECT = str(BIN / "prefect")
 KONBINI = str(BIN / "konbini")
@@ -193,17 +195,6 @@ class Postgres:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def api(url: str, method: str, path: str, body=None):
-    """One call to the Prefect API; retried while the server says it is busy."""
-    for attempt in range(20):
-        r = httpx.request(method, f"{url}{path}", json=body, timeout=30)
-        if r.status_code not in (429, 503):
-            break
-        time.sleep(min(0.5 * 2**attempt, 5))
-    r.raise_for_status()
-    return r.json() if r.content else None
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

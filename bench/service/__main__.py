@@ -26,10 +26,10 @@ from pathlib import Path
 
 import httpx
 
-from bench.scaling.cluster import api as _api
 from bench.scaling.cluster import free_port as _free_port
 from bench.scaling.cluster import until as _until
 from flows.serve import SCHEDULE
+from tests.service.prefect_api import api as _api
 
 BIN = Path(sys.executable).parent
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "samples"

@@ -8,7 +8,6 @@ Prints wall and CPU time, files and records written, and the share spent renderi
 
 from __future__ import annotations
 
-import argparse
 import resource
 import shutil
 import tempfile
@@ -16,16 +15,13 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench.options import options
 from tasks.settings import Settings
 from tasks.simulate import deliver, simulate
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--days", type=int, default=30)
-    ap.add_argument("--orders-per-day", type=int, default=20000)
-    ap.add_argument("--seed", type=int, default=7)
-    args = ap.parse_args()
+    args = options(days=30, orders_per_day=20000, seed=7)
     root = Path(tempfile.mkdtemp(prefix="bench-simulate-"))
     render_cpu = 0.0
     original = deliver.Renderer.content

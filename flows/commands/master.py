@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.commands.options import as_of_option as _as_of
-from flows.commands.options import print_table
+from flows.commands.options import group, print_table
 from tasks.errors import KonbiniError
 from tasks.render.labels import mask_account
 
@@ -57,11 +57,9 @@ def _load(directory: Path, as_of: str | None, dry_run: bool) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Merchant master data (加盟店マスタ): merchants, sites, fee plans.",
-                        no_args_is_help=True)
-    app.add_typer(group, name="master")
+    master = group(app, "master", "Merchant master data (加盟店マスタ): merchants, sites, fee plans.")
 
-    @group.command("load")
+    @master.command("load")
     def load_cmd(
         directory: Annotated[Path, typer.Argument(help="Folder of merchants.csv, sites.csv, fee_plans.csv")],
         as_of: Annotated[str | None, typer.Option(help="Time of the load (default: now, JST).")] = None,
@@ -72,14 +70,14 @@ def register(app: typer.Typer) -> None:
         """
         _load(directory, as_of, dry_run=False)
 
-    @group.command("check")
+    @master.command("check")
     def check_cmd(
         directory: Annotated[Path, typer.Argument(help="Folder of merchants.csv, sites.csv, fee_plans.csv")],
     ) -> None:
         """Check a master set exactly as `load` would, and load nothing."""
         _load(directory, None, dry_run=True)
 
-    @group.command("show")
+    @master.command("show")
     def show_cmd() -> None:
         """Show the current merchants, sites and fee plans (no notification secrets)."""
         from tasks.master_store import current_master

@@ -7,27 +7,29 @@ for `konbini --help`, which must not pay for DuckDB, httpx or Prefect (docs/benc
 from __future__ import annotations
 
 import getpass
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.commands.options import as_of_option, cell, print_table, time_option
+from flows.commands.options import MerchantFilter, as_of_option, cell, group, print_table, time_option
 from tasks.errors import KonbiniError
 
 out = Console()
+Timeout = Annotated[float, typer.Option("--timeout", help="Seconds a merchant's server has to answer.")]
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="速報 notifications to merchants' servers: outbox, replay, delivery.",
-                        no_args_is_help=True)
-    app.add_typer(group, name="notifications")
+    notifications = group(app, "notifications",
+                          "速報 notifications to merchants' servers: outbox, replay, delivery.")
 
-    @group.command("list")
+    @notifications.command("list")
     def list_cmd(
-        merchant: str = typer.Option(None, help="Only this merchant (M + 6 digits)."),
-        state: str = typer.Option(None, help="Only this state: pending, delivered or dead."),
-        limit: int = typer.Option(50, min=1, help="At most this many events, newest first."),
+        merchant: MerchantFilter = None,
+        state: Annotated[str | None, typer.Option(
+            help="Only this state: pending, delivered or dead.")] = None,
+        limit: Annotated[int, typer.Option(min=1, help="At most this many events, newest first.")] = 50,
     ) -> None:
         """List notification events with their delivery state, newest first."""
         from tasks.lookups import require_merchant
@@ -49,15 +51,18 @@ def register(app: typer.Typer) -> None:
             table.add_row(*[cell(next_at if c == "next_attempt_at" else r[c]) for c in columns])
         print_table(out, table)
 
-    @group.command("replay")
+    @notifications.command("replay")
     def replay_cmd(
-        event_id: str = typer.Argument(None, help="The event to send again (its id is kept)."),
-        merchant: str = typer.Option(None, help="Replay every event of this merchant …"),
-        since: str = typer.Option(None, help="… created at or after this time (JST), e.g. 2026-11-20T07:00."),
-        as_of: str = typer.Option(None, help="The time of the replay (default: now, JST)."),
-        by: str = typer.Option(None, help="Who asks for it (default: the login name)."),
-        send: bool = typer.Option(True, help="Send now (--no-send: leave it to the scheduled delivery)."),
-        timeout_s: float = typer.Option(10.0, "--timeout", help="Seconds a merchant's server has to answer."),
+        event_id: Annotated[str | None, typer.Argument(
+            help="The event to send again (its id is kept).")] = None,
+        merchant: Annotated[str | None, typer.Option(help="Replay every event of this merchant …")] = None,
+        since: Annotated[str | None, typer.Option(
+            help="… created at or after this time (JST), e.g. 2026-11-20T07:00.")] = None,
+        as_of: Annotated[str | None, typer.Option(help="The time of the replay (default: now, JST).")] = None,
+        by: Annotated[str | None, typer.Option(help="Who asks for it (default: the login name).")] = None,
+        send: Annotated[bool, typer.Option(
+            help="Send now (--no-send: leave it to the scheduled delivery).")] = True,
+        timeout_s: Timeout = 10.0,
     ) -> None:
         """Send events again with the same event id: one EVENT_ID, or --merchant with --since."""
         from tasks.lookups import require_merchant
@@ -90,10 +95,11 @@ def register(app: typer.Typer) -> None:
                 f"scheduled delivery), {summary['dead']} dead-lettered"
             )
 
-    @group.command("deliver")
+    @notifications.command("deliver")
     def deliver_cmd(
-        as_of: str = typer.Option(None, help="The delivery run's time (default: now, JST)."),
-        timeout_s: float = typer.Option(10.0, "--timeout", help="Seconds a merchant's server has to answer."),
+        as_of: Annotated[str | None, typer.Option(
+            help="The delivery run's time (default: now, JST).")] = None,
+        timeout_s: Timeout = 10.0,
     ) -> None:
         """Run the delivery flow once (what the service schedules every minute)."""
         when = time_option(as_of)  # checked before Prefect is even imported

@@ -1,15 +1,29 @@
-"""Option parsing, cell formatting and table printing shared by the command modules."""
+"""Command groups, shared options, option parsing, cell formatting and table printing: what the
+command modules share."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
+import typer
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Column, Table
 
 from tasks import clock
 from tasks.errors import KonbiniError
+
+# Options that mean the same in every command that has them.
+MerchantFilter = Annotated[str | None, typer.Option("--merchant", help="Only this merchant (M + 6 digits).")]
+MerchantId = Annotated[str, typer.Option("--merchant", help="Merchant id (M + 6 digits).")]
+
+
+def group(app: typer.Typer, name: str, help: str) -> typer.Typer:
+    """The command group `konbini NAME …` (alone, it prints its help)."""
+    commands = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(commands, name=name)
+    return commands
 
 
 def time_option(text: str | None, option: str = "--as-of") -> datetime | None:

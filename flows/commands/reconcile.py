@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.commands.options import cell, print_table, time_option
+from flows.commands.options import MerchantFilter, cell, group, print_table, time_option
 from tasks import clock
 
 out = Console()
@@ -43,14 +43,13 @@ def register(app: typer.Typer) -> None:
         out.print("orders by status: " + ", ".join(f"{k} {v}" for k, v in summary["status_counts"].items()),
                   soft_wrap=True)
 
-    group = typer.Typer(help="Reconciliation exceptions: list, show, resolve.", no_args_is_help=True)
-    app.add_typer(group, name="exceptions")
+    exceptions = group(app, "exceptions", "Reconciliation exceptions: list, show, resolve.")
 
-    @group.command("list")
+    @exceptions.command("list")
     def list_cmd(
         state: str = typer.Option(None, help="open, cleared or resolved."),
         code: str = typer.Option(None, help="Only this code, e.g. DUPLICATE_PAYMENT."),
-        merchant: str = typer.Option(None, help="Only this merchant (M + 6 digits)."),
+        merchant: MerchantFilter = None,
     ) -> None:
         """List exceptions of the last reconciliation, oldest first."""
         from tasks.lookups import require_merchant
@@ -72,7 +71,7 @@ def register(app: typer.Typer) -> None:
                           cell(r["raised_at"]), cell(r["cleared_at"]), cell(r["resolution"]))
         print_table(out, table)
 
-    @group.command("show")
+    @exceptions.command("show")
     def show_cmd(exception_id: str = typer.Argument(..., help="The exception id (EX + 12 hex).")) -> None:
         """Everything about one exception: its rule, its payment beside its order, its events."""
         from tasks.lookups import require_exception
@@ -106,7 +105,7 @@ def register(app: typer.Typer) -> None:
                 events.add_row(e["kind"], cell(e["received_at"]), e["first_file"], str(e["sightings"]))
             print_table(out, events)
 
-    @group.command("resolve")
+    @exceptions.command("resolve")
     def resolve_cmd(
         exception_id: str = typer.Argument(..., help="The exception id (EX + 12 hex)."),
         action: str = typer.Option(..., help="release, refund or dismiss."),

@@ -7,13 +7,15 @@ for `konbini --help`, which must not pay for DuckDB, WeasyPrint or Prefect (docs
 from __future__ import annotations
 
 import getpass
+from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from flows.commands.options import MerchantId, date_option, group, month_option
 from flows.commands.options import as_of_option as _as_of
-from flows.commands.options import date_option, month_option
 from tasks import clock
 from tasks.errors import KonbiniError
 
@@ -32,12 +34,16 @@ def _header(text: str) -> str:
     return text
 
 
-_CSV_HEADER_HELP = "CSV column names: ja (Japanese) or en (English)."
+CsvEncoding = Annotated[str, typer.Option(help="utf-8 (with BOM) or cp932.")]
+CsvHeader = Annotated[str, typer.Option(help="CSV column names: ja (Japanese) or en (English).")]
+Day = Annotated[str, typer.Option(help="The day the events were received (YYYY-MM-DD).")]
+Month = Annotated[str, typer.Option(help="The month of the periods (YYYY-MM).")]
 
 
-def _render_one(build, csv_encoding: str, csv_header: str = "ja") -> None:
-    """Check the arguments and gather with `build(con, settings)`, render, record; print where the
-    files are."""
+def _render_one(build, csv_encoding: str, csv_header: str) -> None:
+    """Check the CSV options, gather with `build(con, settings)` (which checks the rest), render,
+    record; print where the files are."""
+    csv_encoding, csv_header = _encoding(csv_encoding), _header(csv_header)
     from tasks.render.run import render_due
     from tasks.settings import get_settings
     from tasks.warehouse import open_warehouse
@@ -52,17 +58,27 @@ def _render_one(build, csv_encoding: str, csv_header: str = "ja") -> None:
         out.print(f"{r.report_id}\n  {r.pdf_path}\n  {r.csv_path}")
 
 
-def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Merchant reports and the operations summary (PDF + CSV), and their e-mail.",
-                        no_args_is_help=True)
-    app.add_typer(group, name="reports")
+def _render_merchant(report, merchant: str, period: date, csv_encoding: str, csv_header: str) -> None:
+    """Render one merchant's `report` (tasks.render.collection or .schedule) of `period`."""
+    from tasks.lookups import require_merchant
 
-    @group.command("render")
+    def build(con, settings):
+        m = require_merchant(con, merchant, "--merchant")
+        return report.gather(con, m, period, settings, report.as_of_for(period))
+
+    _render_one(build, csv_encoding, csv_header)
+
+
+def register(app: typer.Typer) -> None:
+    reports = group(app, "reports",
+                    "Merchant reports and the operations summary (PDF + CSV), and their e-mail.")
+
+    @reports.command("render")
     def render_cmd(
         as_of: str = typer.Option(None, "--as-of", help="Render what is due at this JST time (default now)."),
         workers: int = typer.Option(2, min=1, help="Processes rendering PDFs."),
-        csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
-        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
+        csv_encoding: CsvEncoding = "utf-8",
+        csv_header: CsvHeader = "ja",
     ) -> None:
         """Render every report due (and mail merchants theirs when SMTP is configured): a flow run."""
         when, encoding, header = _as_of(as_of), _encoding(csv_encoding), _header(csv_header)  # before Prefect
@@ -74,63 +90,41 @@ def register(app: typer.Typer) -> None:
         for rid in summary["reports"]:
             out.print(f"  {rid}")
 
-    @group.command("collection")
-    def collection_cmd(
-        merchant: str = typer.Option(..., help="Merchant id (M + 6 digits)."),
-        day: str = typer.Option(..., help="The day the events were received (YYYY-MM-DD)."),
-        csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
-        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
-    ) -> None:
+    @reports.command("collection")
+    def collection_cmd(merchant: MerchantId, day: Day, csv_encoding: CsvEncoding = "utf-8",
+                       csv_header: CsvHeader = "ja") -> None:
         """Render one merchant's collection report (収納結果) of one day."""
-        from tasks.lookups import require_merchant
         from tasks.render import collection
 
-        d, encoding, header = date_option(day, "--day"), _encoding(csv_encoding), _header(csv_header)
+        _render_merchant(collection, merchant, date_option(day, "--day"), csv_encoding, csv_header)
 
-        def build(con, settings):
-            m = require_merchant(con, merchant, "--merchant")
-            return collection.gather(con, m, d, settings, collection.as_of_for(d))
-
-        _render_one(build, encoding, header)
-
-    @group.command("statement")
+    @reports.command("statement")
     def statement_cmd(
         settlement: str = typer.Option(..., help="Settlement id, e.g. M000003-20261101."),
         as_of: str = typer.Option(None, "--as-of", help="For a draft: the as-of printed (default now)."),
-        csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
-        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
+        csv_encoding: CsvEncoding = "utf-8",
+        csv_header: CsvHeader = "ja",
     ) -> None:
         """Render one settlement statement (入金明細書 兼 適格請求書); drafts are marked 下書き."""
         from tasks.render import statement
 
-        draft_as_of, encoding, header = _as_of(as_of), _encoding(csv_encoding), _header(csv_header)
+        draft_as_of = _as_of(as_of)
 
         def build(con, settings):
             at = statement.as_of_for(con, settlement, draft_as_of)
             return statement.gather(con, settlement, settings, at)
 
-        _render_one(build, encoding, header)
+        _render_one(build, csv_encoding, csv_header)
 
-    @group.command("schedule")
-    def schedule_cmd(
-        merchant: str = typer.Option(..., help="Merchant id (M + 6 digits)."),
-        month: str = typer.Option(..., help="The month of the periods (YYYY-MM)."),
-        csv_encoding: str = typer.Option("utf-8", help="utf-8 (with BOM) or cp932."),
-        csv_header: str = typer.Option("ja", help=_CSV_HEADER_HELP),
-    ) -> None:
+    @reports.command("schedule")
+    def schedule_cmd(merchant: MerchantId, month: Month, csv_encoding: CsvEncoding = "utf-8",
+                     csv_header: CsvHeader = "ja") -> None:
         """Render one merchant's settlement schedule (入金スケジュール表) for a month."""
-        from tasks.lookups import require_merchant
         from tasks.render import schedule
 
-        first, encoding, header = month_option(month), _encoding(csv_encoding), _header(csv_header)
+        _render_merchant(schedule, merchant, month_option(month), csv_encoding, csv_header)
 
-        def build(con, settings):
-            m = require_merchant(con, merchant, "--merchant")
-            return schedule.gather(con, m, first, settings, schedule.as_of_for(first))
-
-        _render_one(build, encoding, header)
-
-    @group.command("list")
+    @reports.command("list")
     def list_cmd(merchant: str = typer.Option(None, help="Only this merchant.")) -> None:
         """Rendered reports with their e-mail delivery state."""
         from tasks.lookups import require_merchant
@@ -151,7 +145,7 @@ def register(app: typer.Typer) -> None:
             out.print(f"{r.report_id}  as of {r.as_of:%Y-%m-%d %H:%M}  {r.deliveries or 'not mailed'}",
                       highlight=False, soft_wrap=True)
 
-    @group.command("resend")
+    @reports.command("resend")
     def resend_cmd(
         report_id: str = typer.Argument(..., help="e.g. statement/M000003/M000003-20261101"),
         to: str = typer.Option(None, help="Another address (default: the merchant's current e-mail)."),
@@ -175,7 +169,7 @@ def register(app: typer.Typer) -> None:
                 f"{report_id} to {d.recipient}: not accepted after {o.attempts} tries: {o.error}")
         out.print(f"{report_id} sent to {d.recipient} (round {d.round})")
 
-    @group.command("check")
+    @reports.command("check")
     def check_cmd(path: str = typer.Argument(..., help="A rendered PDF.")) -> None:
         """Check a PDF's fonts: IPAexGothic embedded, nothing else."""
         from tasks.render.pdf import font_problems

@@ -61,22 +61,13 @@ create table settlement_draft_changes (
     after_value    bigint
 );
 
--- Lines of drafts that were not finalized by their run (finalized ones live in settlement_lines).
+-- Lines of drafts that were not finalized by their run (finalized ones live in settlement_lines):
+-- the run, then the columns of settlement_lines (below, where each is explained), in its order.
 create table settlement_draft_lines (
     run_id         integer not null,
-    settlement_id  varchar not null,
-    line_no        integer not null,
-    payment_id     varchar,
-    kind           varchar not null,
-    order_id       varchar,
-    chain          varchar,
-    paid_date      date,
-    amount         bigint not null,
-    fee            bigint not null,
-    stamp          bigint not null,
-    fee_month      date,
-    adjustment_id  varchar,
-    carried_from   date
+    settlement_id varchar not null, line_no integer not null, payment_id varchar, kind varchar not null,
+    order_id varchar, chain varchar, paid_date date, amount bigint not null, fee bigint not null,
+    stamp bigint not null, fee_month date, adjustment_id varchar, carried_from date
 );
 
 -- Finalized settlements (fact): frozen for good.

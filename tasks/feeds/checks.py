@@ -13,7 +13,8 @@ from datetime import datetime
 import pandera.polars as pa
 import polars as pl
 
-from schemas.feeds import holds
+from schemas.feeds import holds, holds_all
+from tasks.feeds.plausibility import paid_after_creation, paid_after_creation_reasons
 from tasks.feeds.reader import limited
 from tasks.inbox import Reason
 
@@ -69,12 +70,32 @@ def schema_reasons(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> list[Reas
     return limited(sorted(reasons, key=lambda r: (r.line_no or 0, r.field or "")), "invalid fields")
 
 
+def schemas_reasons(pairs: list[tuple[pl.DataFrame, pa.DataFrameSchema]]) -> list[Reason]:
+    """`schema_reasons` of each (frame, schema) in turn; the usual file, valid, in one Polars call."""
+    pairs = [(frame, schema) for frame, schema in pairs if frame.height]
+    if holds_all(pairs):
+        return []
+    return [r for frame, schema in pairs for r in schema_reasons(frame, schema)]
+
+
 def expect_equal(what: str, found: str | int, expected: str | int, line_no: int | None,
                  field_name: str | None) -> list[Reason]:
     """One reason when a header or trailer value differs from what it must be."""
     if str(found) == str(expected):
         return []
     return [Reason(f"{what} is {found} but must be {expected}", line_no, field_name, str(found))]
+
+
+def header_reasons(h: dict, file_kind: str, company_code: str, created: str, created_field: str,
+                   created_at: datetime, sequence_no: int) -> list[Reason]:
+    """A fixed-width header against the file's kind, our company code and the file's name."""
+    no = h["record_no"]
+    return (expect_equal("header file kind", h["file_kind"], file_kind, no, "file_kind")
+            + expect_equal("header company code", h["company_code"], company_code, no, "company_code")
+            + expect_equal("header created at (file name)", created, f"{created_at:%Y%m%d%H%M%S}", no,
+                           created_field)
+            + expect_equal("header sequence number (file name)", h["sequence_no"], f"{sequence_no:06d}",
+                           no, "sequence_no"))
 
 
 def kind_sums(data: pl.DataFrame) -> dict[str, int]:
@@ -117,6 +138,18 @@ def duplicate_identity_reasons(events: pl.DataFrame) -> list[Reason]:
         Reason(f"same event identity as record {first} (kind {kind})", no, "reference", ref)
         for no, ref, kind, first in dup.select("record_no", "reference", "kind", "first").iter_rows()
     ], "a duplicated event identity")
+
+
+def event_reasons(events: pl.DataFrame, created_at: datetime) -> list[Reason]:
+    """Duplicated event identities and payments after the file's creation. The usual file has
+    neither: both are first looked for in one pass, and only found ones are looked up and worded."""
+    complete = pl.all_horizontal(pl.col(IDENTITY).is_not_null())
+    duplicated, late = events.select(
+        pl.struct(IDENTITY).filter(complete).is_duplicated().any(),
+        paid_after_creation(created_at).any(),
+    ).row(0)
+    return ((duplicate_identity_reasons(events) if duplicated else [])
+            + (paid_after_creation_reasons(events, created_at) if late else []))
 
 
 def to_date(e: pl.Expr) -> pl.Expr:

@@ -26,14 +26,13 @@ from schemas.feeds import CVS_DATA, CVS_TRAILER
 from tasks.feeds import gs1
 from tasks.feeds.checks import (
     Parsed,
-    duplicate_identity_reasons,
+    event_reasons,
     finish,
     kind_sums,
-    schema_reasons,
+    schemas_reasons,
     to_date,
     trailer_reasons,
 )
-from tasks.feeds.plausibility import paid_after_creation_reasons
 from tasks.feeds.reader import csv_columns, limited, read_csv
 from tasks.inbox import InboundFile, Reason
 from tasks.settings import Settings
@@ -132,7 +131,7 @@ def _barcode_reasons(data: pl.DataFrame, settings: Settings) -> list[Reason]:
     """The barcode: ours, intact, and for the amount the record says."""
     reasons = []
     code = pl.col("barcode")
-    barcodes = data.filter(code.str.contains(r"^[0-9]{44}$")).with_columns(
+    barcodes = data.lazy().filter(code.str.contains(r"^[0-9]{44}$")).with_columns(
         expected=gs1.check_digit_expr(code).cast(pl.String),
         given=code.str.slice(43, 1),
     )
@@ -148,10 +147,11 @@ def _barcode_reasons(data: pl.DataFrame, settings: Settings) -> list[Reason]:
         (amount != code.str.slice(37, 6).cast(pl.Int64), "金額 differs from the barcode's amount", "amount",
          "amount"),
     ]
-    broken = barcodes.select(rule.any().alias(str(i)) for i, (rule, *_) in enumerate(rules)).row(0)
+    # one query counts every rule; wording the reasons needs the records, the usual file has none
+    broken = barcodes.select(rule.any().alias(str(i)) for i, (rule, *_) in enumerate(rules)).collect().row(0)
     for (rule, reason, field, value), any_broken in zip(rules, broken, strict=True):
-        if any_broken:  # wording the reasons needs the records; the usual file has none
-            reasons += _rows(barcodes.filter(rule), reason, field, value)
+        if any_broken:
+            reasons += _rows(barcodes.filter(rule).collect(), reason, field, value)
     return reasons
 
 
@@ -179,8 +179,7 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
                        [c.name for c in DATA_COLUMNS])
     trailer = csv_columns(trailer_lines.filter(pl.col("n_fields") == len(TRAILER_COLUMNS)),
                           [c.name for c in TRAILER_COLUMNS])
-    reasons += schema_reasons(data, CVS_DATA)
-    reasons += schema_reasons(trailer, CVS_TRAILER)
+    reasons += schemas_reasons([(data, CVS_DATA), (trailer, CVS_TRAILER)])
 
     reasons += _barcode_reasons(data, settings)
     code = pl.col("barcode")
@@ -204,6 +203,5 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         barcode_stamp=code.str.slice(36, 1) == "1",
         file_created_at=pl.lit(f.meta.created_at),
     ))
-    reasons += duplicate_identity_reasons(events)
-    reasons += paid_after_creation_reasons(events, f.meta.created_at)
+    reasons += event_reasons(events, f.meta.created_at)
     return Parsed(events, reasons, f.meta.created_at)

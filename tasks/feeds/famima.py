@@ -25,25 +25,23 @@ import polars as pl
 from schemas.feeds import FM_DATA, FM_HEADER, FM_TRAILER
 from tasks.feeds.checks import (
     Parsed,
-    duplicate_identity_reasons,
-    expect_equal,
+    event_reasons,
     finish,
-    schema_reasons,
+    header_reasons,
+    schemas_reasons,
     to_date,
     to_datetime,
     trailer_reasons,
 )
 from tasks.feeds.layout import Field, FixedLayout, Record, format_field, format_record
-from tasks.feeds.plausibility import paid_after_creation_reasons
 from tasks.feeds.reader import limited, read_fixed
 from tasks.inbox import InboundFile, Reason
 from tasks.settings import Settings
 
-FEED = "FM"
-CHAIN = "famima"
 FILE_KINDS = {"FM_S": "S", "FM_K": "K"}  # inbox kind -> header file kind
 # (file kind, 処理区分) -> record kind
 RECORD_KINDS = {("S", "1"): "01", ("S", "2"): "03", ("K", "1"): "02"}
+FEED, CHAIN = "FM", "famima"
 
 HEADER = Record("header", "H", (
     Field("record_type", 1, 1, "C", const="H"),
@@ -121,19 +119,13 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     file_kind = FILE_KINDS[f.meta.kind]
     header, trailer = read.records["header"], read.records["trailer"]
     data = read.records["data"].with_columns(file_kind=pl.lit(file_kind))
-    for frame, schema in ((header, FM_HEADER), (data, FM_DATA), (trailer, FM_TRAILER)):
-        reasons += schema_reasons(frame, schema)
+    reasons += schemas_reasons([(header, FM_HEADER), (data, FM_DATA), (trailer, FM_TRAILER)])
 
     if header.height == 1:
         h = header.row(0, named=True)
-        no = h["record_no"]
-        reasons += expect_equal("header file kind", h["file_kind"], file_kind, no, "file_kind")
-        reasons += expect_equal("header company code", h["company_code"], settings.fm_company_code,
-                                no, "company_code")
-        reasons += expect_equal("header created at (file name)", h["created_date"] + h["created_time"],
-                                f"{f.meta.created_at:%Y%m%d%H%M%S}", no, "created_date")
-        reasons += expect_equal("header sequence number (file name)", h["sequence_no"],
-                                f"{f.meta.sequence_no:06d}", no, "sequence_no")
+        created = h["created_date"] + h["created_time"]
+        reasons += header_reasons(h, file_kind, settings.fm_company_code, created, "created_date",
+                                  f.meta.created_at, f.meta.sequence_no)
     foreign = data.filter(pl.col("company_code") != settings.fm_company_code)
     reasons += limited([
         Reason(f"company code differs from ours ({settings.fm_company_code})", no, "company_code", code)
@@ -167,6 +159,5 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         confirmed_date=to_date(pl.col("confirmed_date")),
         file_created_at=pl.lit(f.meta.created_at),
     ))
-    reasons += duplicate_identity_reasons(events)
-    reasons += paid_after_creation_reasons(events, f.meta.created_at)
+    reasons += event_reasons(events, f.meta.created_at)
     return Parsed(events, reasons, f.meta.created_at)

@@ -26,11 +26,17 @@ def _skew() -> str:
     return f"{CLOCK_SKEW.total_seconds() / 60:.0f} minutes"
 
 
-def paid_after_creation_reasons(events: pl.DataFrame, created_at: datetime) -> list[Reason]:
-    """Records paid (paid date and time) later than their file was created, beyond the clock skew."""
+def paid_after_creation(created_at: datetime) -> pl.Expr:
+    """True for a record paid (paid date and time) later than its file was created, beyond the clock
+    skew; null where the date or time is broken (that has its reason already)."""
     paid_at = pl.col("paid_date").cast(pl.Datetime("us")) + pl.col("paid_time").str.to_time(
         "%H%M%S", strict=False).cast(pl.Duration("us"))
-    late = events.filter(paid_at > created_at + CLOCK_SKEW)  # broken dates are null: reasons already
+    return paid_at > created_at + CLOCK_SKEW
+
+
+def paid_after_creation_reasons(events: pl.DataFrame, created_at: datetime) -> list[Reason]:
+    """Records paid (paid date and time) later than their file was created, beyond the clock skew."""
+    late = events.filter(paid_after_creation(created_at))
     return limited([
         Reason(f"paid at {paid:%Y-%m-%d} {time[:2]}:{time[2:4]}:{time[4:]}, after the file was created"
                f" ({created_at:%Y-%m-%d %H:%M:%S}; {_skew()} of clock skew allowed)", no, "paid_date",

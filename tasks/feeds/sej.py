@@ -25,17 +25,16 @@ import polars as pl
 from schemas.feeds import SEJ_DATA, SEJ_END, SEJ_HEADER, SEJ_TRAILER
 from tasks.feeds.checks import (
     Parsed,
-    duplicate_identity_reasons,
-    expect_equal,
+    event_reasons,
     finish,
+    header_reasons,
     kind_sums,
-    schema_reasons,
+    schemas_reasons,
     to_date,
     to_datetime,
     trailer_reasons,
 )
 from tasks.feeds.layout import Field, FixedLayout, Record, format_record
-from tasks.feeds.plausibility import paid_after_creation_reasons
 from tasks.feeds.reader import limited, read_fixed
 from tasks.inbox import InboundFile, Reason
 from tasks.settings import Settings
@@ -120,21 +119,14 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
     if not read.records:
         return Parsed(None, reasons, f.meta.created_at)
     header, data, trailer = read.records["header"], read.records["data"], read.records["trailer"]
-    for frame, schema in ((header, SEJ_HEADER), (data, SEJ_DATA), (trailer, SEJ_TRAILER),
-                          (read.records["end"], SEJ_END)):
-        reasons += schema_reasons(frame, schema)
+    reasons += schemas_reasons([(header, SEJ_HEADER), (data, SEJ_DATA), (trailer, SEJ_TRAILER),
+                                (read.records["end"], SEJ_END)])
 
     file_kind = FILE_KINDS[f.meta.kind]
     if header.height == 1:
         h = header.row(0, named=True)
-        no = h["record_no"]
-        reasons += expect_equal("header file kind", h["file_kind"], file_kind, no, "file_kind")
-        reasons += expect_equal("header company code", h["company_code"], settings.sej_company_code,
-                                no, "company_code")
-        reasons += expect_equal("header created at (file name)", h["created_at"],
-                                f"{f.meta.created_at:%Y%m%d%H%M%S}", no, "created_at")
-        reasons += expect_equal("header sequence number (file name)", h["sequence_no"],
-                                f"{f.meta.sequence_no:06d}", no, "sequence_no")
+        reasons += header_reasons(h, file_kind, settings.sej_company_code, h["created_at"], "created_at",
+                                  f.meta.created_at, f.meta.sequence_no)
     misplaced = data.filter(~pl.col("kind").is_in(RECORD_KINDS[file_kind]))
     reasons += limited([
         Reason(f"a {kind} record cannot be in an SEJ {file_kind} file", no, "kind", kind)
@@ -156,6 +148,5 @@ def parse(f: InboundFile, settings: Settings) -> Parsed:
         cancelled_at=pl.when(pl.col("kind") == "03").then(to_datetime(pl.col("cancelled_at"), "%Y%m%d%H%M")),
         file_created_at=pl.lit(f.meta.created_at),
     ))
-    reasons += duplicate_identity_reasons(events)
-    reasons += paid_after_creation_reasons(events, f.meta.created_at)
+    reasons += event_reasons(events, f.meta.created_at)
     return Parsed(events, reasons, f.meta.created_at)

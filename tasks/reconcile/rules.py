@@ -41,6 +41,13 @@ class ExceptionRule:
     detail: str = "null"
 
 
+def _matching(code: str, raised_when: str, raised_at: str) -> ExceptionRule:
+    """A code of MATCHING (below): raised on a live payment given that base code, held until
+    released or refunded, cleared when the payment is voided."""
+    return ExceptionRule(code, True, raised_when, "the payment is voided", (RELEASE, REFUND),
+                         where=f"base_code = '{code}'", raised_at=raised_at, cleared_at="voided_at")
+
+
 # Order matters: the first open holding rule of a payment is its holding_code.
 RULES: tuple[ExceptionRule, ...] = (
     ExceptionRule(
@@ -52,33 +59,12 @@ RULES: tuple[ExceptionRule, ...] = (
         raised_at="live_at",
         cleared_at="least(order_at, voided_at)",
     ),
-    ExceptionRule(
-        "PAID_AFTER_DUE", True,
-        "a live payment whose paid date is after the due date",
-        "the payment is voided",
-        (RELEASE, REFUND),
-        where="base_code = 'PAID_AFTER_DUE'",
-        raised_at="greatest(live_at, order_at)",
-        cleared_at="voided_at",
-    ),
-    ExceptionRule(
-        "AMOUNT_MISMATCH", True,
-        "a live payment whose amount differs from its order's",
-        "the payment is voided",
-        (RELEASE, REFUND),
-        where="base_code = 'AMOUNT_MISMATCH'",
-        raised_at="greatest(live_at, order_at)",
-        cleared_at="voided_at",
-    ),
-    ExceptionRule(
-        "PAID_AFTER_CANCEL", True,
-        "a live payment of an order with a stored merchant cancellation",
-        "the payment is voided",
-        (RELEASE, REFUND),
-        where="base_code = 'PAID_AFTER_CANCEL'",
-        raised_at="greatest(live_at, order_at, cancellation_at)",
-        cleared_at="voided_at",
-    ),
+    _matching("PAID_AFTER_DUE", "a live payment whose paid date is after the due date",
+              raised_at="greatest(live_at, order_at)"),
+    _matching("AMOUNT_MISMATCH", "a live payment whose amount differs from its order's",
+              raised_at="greatest(live_at, order_at)"),
+    _matching("PAID_AFTER_CANCEL", "a live payment of an order with a stored merchant cancellation",
+              raised_at="greatest(live_at, order_at, cancellation_at)"),
     ExceptionRule(
         "DUPLICATE_PAYMENT", True,
         "a live payment of an order that already has its order's payment",

@@ -1,5 +1,6 @@
 """Operations summary per day (for our operators, not merchants): orders by status, open
-exceptions by code and age, quarantined files, sequence gaps and notification failures.
+exceptions by code and age, quarantined files, sequence gaps, notification failures, and money out
+waiting (returned payouts, refunds owed, receivables).
 
 The day D's summary is the state at D+1 00:00 JST (`as_of`): the derived tables as reconciliation
 last computed them, ages counted from `as_of`. It is written to data/out/reports/_operations/ and
@@ -39,7 +40,7 @@ def gather(con: duckdb.DuckDBPyConnection, day: date, settings: Settings, as_of:
         "title": "運用サマリー", "company_name": settings.company_name, "day_label": day_label,
         "as_of_label": f"{at:%Y-%m-%d %H:%M}", "statuses": _statuses(con), "exceptions": _exceptions(con, at),
         "bucket_names": [b[0] for b in AGE_BUCKETS], "quarantined": _quarantined(con, at),
-        "gaps": _gaps(con, at), "notify": _notification_failures(con),
+        "gaps": _gaps(con, at), "notify": _notification_failures(con), "treasury": _treasury(con, at),
     }
     return ReportJob(kind="operations", merchant_id=None, subject=day_label, template="operations.html.j2",
                      context=context, csv_columns=CSV_COLUMNS, csv_rows=_csv_rows(context), as_of=as_of,
@@ -110,6 +111,42 @@ def _notification_failures(con) -> list[dict]:
     ]
 
 
+# Money out waiting at `at` (treasury.md): returned payouts not paid again, refunds owed to customers
+# not instructed, receivables not paid. Ids and amounts only: no customer's bank details.
+TREASURY = {
+    "returned_payout": """
+        select r.return_id, r.merchant_id, r.amount, r.decided_at from returned_payouts r
+        where r.decided_at < $at and not exists (
+            select 1 from payout_repayments p join settlement_runs s using (run_id)
+            where p.return_id = r.return_id and s.as_of < $at)
+        order by r.decided_at, r.return_id""",
+    "refund_owed": """
+        select r.exception_id, e.merchant_id, e.amount, r.resolved_at
+        from exception_resolutions r join exceptions e using (exception_id)
+        where r.action = 'refund' and r.resolved_at < $at and not exists (
+            select 1 from refund_payments f where f.exception_id = r.exception_id and f.decided_at < $at)
+        order by r.resolved_at, r.exception_id""",
+    "receivable": """
+        select r.receivable_id, r.merchant_id, r.amount, r.raised_at from receivables r
+        where r.raised_at < $at and not exists (
+            select 1 from receivable_payments p
+            where p.receivable_id = r.receivable_id and p.decided_at < $at)
+        order by r.raised_at, r.receivable_id""",
+}
+
+
+def _treasury(con, at: datetime) -> dict[str, list[dict]]:
+    return {
+        section: [{"id": i, "merchant_id": m or "", "amount": int(a), "since": t}
+                  for i, m, a, t in _rows(con, sql, {"at": at})]
+        for section, sql in TREASURY.items()
+    }
+
+
+TREASURY_TITLES = {"returned_payout": "Returned payouts waiting", "refund_owed": "Refunds owed to customers",
+                   "receivable": "Receivables (owed to us)"}
+
+
 def _csv_rows(c: dict) -> tuple[tuple, ...]:
     rows: list[tuple] = [("order_status", s["status"], None, s["count"], None) for s in c["statuses"]]
     rows += [("open_exception", e["code"], f"oldest {e['oldest']} days", e["count"], e["amount"])
@@ -118,6 +155,8 @@ def _csv_rows(c: dict) -> tuple[tuple, ...]:
              for q in c["quarantined"]]
     rows += [("sequence_gap", g["kind"], f"missing {g['sequence_no']:06d}", 1, None) for g in c["gaps"]]
     rows += [("notification_failure", n["merchant_id"], n["state"], n["count"], None) for n in c["notify"]]
+    rows += [(section, x["id"], x["merchant_id"], 1, x["amount"])
+             for section, items in c["treasury"].items() for x in items]
     return tuple(rows)
 
 
@@ -143,4 +182,9 @@ def markdown(c: dict) -> str:
     out += ["", "## Notification failures", ""]
     out += [f"- {n['merchant_id']}: {n['count']} {n['state']} ({n['last_error']})"
             for n in c["notify"]] or ["None."]
+    for section, title in TREASURY_TITLES.items():
+        items = c["treasury"][section]
+        out += ["", f"## {title} ({len(items)}, {sum(x['amount'] for x in items):,} yen)", ""]
+        out += [f"- {x['id']} {x['merchant_id']}: {x['amount']:,} yen since {x['since']:%Y-%m-%d %H:%M}"
+                for x in items] or ["None."]
     return "\n".join(out) + "\n"

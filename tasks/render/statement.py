@@ -104,10 +104,47 @@ def gather_many(con: duckdb.DuckDBPyConnection, wanted: list[tuple[str, datetime
             {"line_no": n, "kind": k, "kind_name": LINE_KINDS.get(k, k), "order_id": oid, "chain": c,
              "chain_name": chain_name(c) if c else "", "paid_date": pd, "amount": int(a), "fee": int(f),
              "stamp": int(s), "fee_month": fm, "carried_from": cf})
-    return [_job(rows[sid], lines[sid], settings, as_of) for sid, as_of in wanted]
+    returned = _returned(con, ids)
+    return [_job(rows[sid], lines[sid], settings, as_of, returned.get(rows[sid][1], []))
+            for sid, as_of in wanted]
 
 
-def _job(row: tuple, lines: list[dict], settings: Settings, as_of: datetime) -> ReportJob:
+# Returned payouts of the statements' merchants (treasury.md): never netted, shown beside the figures.
+_RETURNED = """
+select r.merchant_id, r.return_id, r.payout_date, r.amount, r.decided_at, p.payout_date, s.as_of
+from returned_payouts r
+left join payout_repayments p using (return_id)
+left join settlement_runs s on s.run_id = p.run_id
+where r.merchant_id in (select distinct split_part(unnest($ids), '-', 1))
+order by r.merchant_id, r.decided_at, r.return_id
+"""
+
+
+def _returned(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[tuple]]:
+    out: dict[str, list[tuple]] = {}
+    for merchant_id, *rest in con.execute(_RETURNED, {"ids": ids}).fetchall():
+        out.setdefault(merchant_id, []).append(tuple(rest))
+    return out
+
+
+def _returns_shown(returned: list[tuple], payout, as_of: datetime) -> list[dict]:
+    """Returned payouts waiting as of the statement, and those paid again with its payout."""
+    at = as_of.replace(tzinfo=None)
+    shown = []
+    for return_id, original, amount, decided_at, repaid_on, repaid_at in returned:
+        if repaid_on == payout:
+            state = "再振込(この入金日)"
+        elif decided_at <= at and (repaid_at is None or repaid_at > at):
+            state = "再振込待ち"
+        else:
+            continue
+        shown.append({"return_id": return_id, "payout_label": jdate(original), "amount": int(amount),
+                      "state": state, "kind": "repayment" if repaid_on == payout else "returned_waiting"})
+    return shown
+
+
+def _job(row: tuple, lines: list[dict], settings: Settings, as_of: datetime,
+         returned: list[tuple]) -> ReportJob:
     (sid, merchant_id, cycle, start, end, cutoff, payout, count, total, fees, tax, stamps, adjustments,
      carried_in, net, state, finalized_at, name, bank, branch, account_type, number) = row
     account = _account(bank, branch, account_type, number)
@@ -142,10 +179,11 @@ def _job(row: tuple, lines: list[dict], settings: Settings, as_of: datetime) -> 
         "adjustment_lines": [ln for ln in lines if ln["kind"] == "adjustment"],
         "any_carried": any(ln["carried_from"] for ln in payments),
         "f": figures,
+        "returns": _returns_shown(returned, payout, as_of),
     }
     return ReportJob(kind="statement", merchant_id=merchant_id, subject=sid, template="statement.html.j2",
                      context=context, csv_columns=CSV_COLUMNS,
-                     csv_rows=_csv_rows(sid, merchant_id, lines, figures), as_of=as_of,
+                     csv_rows=_csv_rows(sid, merchant_id, lines, figures, context["returns"]), as_of=as_of,
                      title=f"入金明細書 {sid}")
 
 
@@ -157,10 +195,14 @@ def _account(bank: str | None, branch: str | None, account_type: str | None, num
             "number": mask_account(number) if number else ""}
 
 
-def _csv_rows(sid: str, merchant_id: str, lines: list[dict], figures: dict) -> tuple[tuple, ...]:
+def _csv_rows(sid: str, merchant_id: str, lines: list[dict], figures: dict,
+              returns: list[dict]) -> tuple[tuple, ...]:
     rows = [(sid, merchant_id, ln["line_no"], ln["kind"], ln["kind_name"], ln["order_id"], ln["chain"],
              ln["paid_date"], ln["amount"], ln["fee"], ln["stamp"], ln["fee_month"], ln["carried_from"], None)
             for ln in lines]
     rows += [(sid, merchant_id, None, f"total_{key}", name, None, None, None, None, None, None, None, None,
               figures[key]) for key, name in TOTALS.items()]
+    # returned payouts are not part of the statement's sums: their amount is in the total column
+    rows += [(sid, merchant_id, None, r["kind"], f"返却分 {r['return_id']} {r['state']}", None, None, None,
+              None, None, None, None, None, r["amount"]) for r in returns]
     return tuple(rows)

@@ -104,7 +104,9 @@ def _merchants(con: duckdb.DuckDBPyConnection, t: RunTables) -> None:
         create or replace temp table {t.merchants} as
         with last_final as (
             select merchant_id, max(period_end) as last_final_end,
-                   arg_max(net, period_end) as last_final_net,
+                   -- nothing is carried past a settlement whose negative net became a receivable
+                   case when arg_max(settlement_id, period_end) in (select settlement_id from receivables)
+                        then 0 else arg_max(net, period_end) end as last_final_net,
                    bool_or(payment_count > 0) as had_payment
             from settlement_finalizations group by merchant_id
         )

@@ -7,8 +7,12 @@
 2. Statement arithmetic: each statement's figures recomputed from its lines, and
    net = payments − fees − tax − stamps + adjustments + carried in, tax = ⌊fees × 10%⌋.
 3. Payout files: each file's trailer (read back from its bytes) equals the sum of the positive
-   nets of the settlements it pays, and its count the number of merchants paid.
+   nets of the settlements it pays plus the repayments it carries, and its count the number of
+   merchants paid plus repayments.
 4. Freshness: the payments table was reconciled after the cut-off of what is finalized.
+5. Treasury (tasks.treasury.conservation): refunded yen split into refunds paid and owed to a
+   customer; the settled money of finalized settlements in exactly one place — paid, returned and
+   waiting, carried as a debt, owed to us or paid back by the merchant.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import duckdb
 import polars as pl
 
 from tasks.settle.charges import consumption_tax
+from tasks.settle.payouts import repayment_date
 from tasks.settle.tables import RunTables
 from tasks.settle.zengin import read_trailer
+from tasks.treasury.conservation import check as treasury_conservation
+from tasks.treasury.returns import Repayment
 
 PLACES = ("settled", "in_run", "waiting", "carried", "held", "refunded")
 SHOW = 10  # payment ids named in a failure message
@@ -121,8 +128,11 @@ def arithmetic(con: duckdb.DuckDBPyConnection, t: RunTables, stmts: pl.DataFrame
     return [f"arithmetic: statement {sid} does not add up from its lines" for sid in bad_ids]
 
 
-def payout_files(files: dict[date, bytes | str], stmts: pl.DataFrame, chosen: list[str]) -> list[str]:
+def payout_files(
+    files: dict[date, bytes | str], stmts: pl.DataFrame, chosen: list[str], repayments: list[Repayment] = ()
+) -> list[str]:
     failures = []
+    first = repayment_date(files)
     sel = stmts.filter(pl.col("settlement_id").is_in(chosen))
     for d, content in sorted(files.items()):
         if isinstance(content, str):
@@ -134,11 +144,13 @@ def payout_files(files: dict[date, bytes | str], stmts: pl.DataFrame, chosen: li
             .agg(pl.col("net").sum())
         )
         expected = (per_merchant.height, int(per_merchant["net"].sum()) if per_merchant.height else 0)
+        if d == first:
+            expected = (expected[0] + len(repayments), expected[1] + sum(r.amount for r in repayments))
         got = read_trailer(content)
         if got != expected:
             failures.append(
-                f"payout file of {d}: trailer {got[0]} transfers / {got[1]} yen, positive nets "
-                f"{expected[0]} / {expected[1]} yen"
+                f"payout file of {d}: trailer {got[0]} transfers / {got[1]} yen, positive nets and "
+                f"repayments {expected[0]} / {expected[1]} yen"
             )
     return failures
 
@@ -168,10 +180,13 @@ def freshness(con: duckdb.DuckDBPyConnection, stmts: pl.DataFrame, chosen: list[
 
 def run_checks(
     con: duckdb.DuckDBPyConnection, t: RunTables, files: dict[date, bytes | str], stmts: pl.DataFrame,
-    chosen: list[str],
-) -> tuple[list[str], dict[str, int]]:
+    chosen: list[str], repayments: list[Repayment] = (),
+) -> tuple[list[str], dict[str, int], dict[str, int]]:
+    """(failures, confirmed yen by place, the treasury's places of settled and refunded yen)."""
     figures, failures = conservation(con, t)
+    treasury, treasury_failures = treasury_conservation(con)
+    failures += treasury_failures
     failures += arithmetic(con, t, stmts)
-    failures += payout_files(files, stmts, chosen)
+    failures += payout_files(files, stmts, chosen, repayments)
     failures += freshness(con, stmts, chosen)
-    return failures, figures
+    return failures, figures, treasury

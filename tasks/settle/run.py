@@ -31,6 +31,8 @@ from tasks.settle import checks, diff, payouts, statement
 from tasks.settle.assign import Assignment, Scope, assign, merchant_cycles
 from tasks.settle.statement import FIGURES
 from tasks.settle.tables import RunTables, register, scalar
+from tasks.treasury import receivables, returns
+from tasks.treasury.conservation import require_conserved
 
 
 @dataclass
@@ -44,6 +46,7 @@ class RunResult:
     statements: pl.DataFrame  # one row per statement with its figures, state and change counts
     changes: pl.DataFrame  # what changed since the previous run
     conservation: dict[str, int]
+    treasury: dict[str, int]  # settled and refunded yen by place (tasks.treasury.conservation)
     finalized: list[str] = field(default_factory=list)
     payout_dates: list[date] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # wall and CPU seconds per phase
@@ -78,19 +81,21 @@ def run_settlement(
     `finalize` the frozen settlements and payout files when the checks hold."""
     run_id = scalar(con, "select coalesce(max(run_id), 0) + 1 from settlement_runs")
     phases = _Phases()
+    receivables.match_automatic(con, as_of)  # a receivable paid is no longer owed (treasury.md)
     a = assign(con, Scope(naive_jst(as_of), payout_date))
     t = a.tables
     phases.lap("assign")
     stmts = _statements(con, a)
     phases.lap("statements")
     to_finalize = _finalizable(stmts, a) if finalize else []
-    files = payouts.build_files(con, t, settings, stmts, to_finalize) if to_finalize else {}
+    repay = returns.due_repayments(con, t.merchants) if to_finalize else []
+    files = payouts.build_files(con, t, settings, stmts, to_finalize, repay) if to_finalize else {}
     phases.lap("payout_files")
-    failures, conservation = checks.run_checks(con, t, files, stmts, to_finalize)
+    failures, conservation, treasury = checks.run_checks(con, t, files, stmts, to_finalize, repay)
     phases.lap("checks")
     ok = not failures
     if not ok:
-        to_finalize, files = [], {}
+        to_finalize, files, repay = [], {}, []
     changes = diff.changes(con, t, run_id, scalar(con, "select max(run_id) from settlement_runs"))
     stmts = stmts.with_columns(
         pl.when(pl.col("settlement_id").is_in(to_finalize)).then(pl.lit("finalized"))
@@ -98,17 +103,21 @@ def run_settlement(
     )
     stmts = diff.with_change_counts(stmts, changes)
     phases.lap("changes")
-    report = {"failures": failures, "conservation": conservation}
+    report = {"failures": failures, "conservation": conservation, "treasury": treasury}
     _write_run(con, t, run_id, a.scope, finalize, ok, report, stmts, changes)
     phases.lap("write_run")
     if to_finalize:
-        _write_finalized(con, a, run_id, by, files)
+        _write_finalized(con, a, run_id, by, files, repay)
+        receivables.raise_receivables(con, run_id, a.scope.at)
+        # what this run wrote must keep every yen in one place too; else the whole run is undone
+        require_conserved(con, f"settlement run {run_id} (finalize)")
         phases.lap("write_finalized")
     nxt = a.next_cutoff(merchant_cycles(con, t))
     return RunResult(
         run_id=run_id, as_of=as_of, mode="finalize" if finalize else "draft", payout_date=payout_date,
         check_ok=ok, failures=failures, statements=stmts, changes=changes,
-        conservation=conservation, finalized=sorted(to_finalize), payout_dates=sorted(files),
+        conservation=conservation, treasury=treasury, finalized=sorted(to_finalize),
+        payout_dates=sorted(files),
         timings=phases.laps, next_cutoff=nxt and nxt.cutoff, next_payout_date=nxt and nxt.payout_date,
     )
 
@@ -204,7 +213,7 @@ def _write_run(con, t: RunTables, run_id, scope: Scope, finalize, ok, report, st
     )
 
 
-def _write_finalized(con, a: Assignment, run_id: int, by: str, files: dict) -> None:
+def _write_finalized(con, a: Assignment, run_id: int, by: str, files: dict, repay: list) -> None:
     t = a.tables
     con.execute(
         f"""
@@ -222,4 +231,4 @@ def _write_finalized(con, a: Assignment, run_id: int, by: str, files: dict) -> N
     })
     for d, cutoff in closing:
         con.execute("insert or ignore into settlement_closures values (?, ?, ?)", [d, cutoff, run_id])
-    payouts.store_files(con, t, run_id, files)
+    payouts.store_files(con, t, run_id, files, repay)

@@ -85,6 +85,7 @@ CASES: list[tuple[list[str], str]] = [
     (["backup", "--every", "day"], "No such option: --every"),
     (["restore", "/nonexistent.duckdb"], "/nonexistent.duckdb is not a backup"),
 ]
+CASES += __import__("tests.treasury.bad_argument_cases", fromlist=["GENERIC"]).GENERIC  # payouts, refunds…
 
 
 def _commands(group, path=()) -> list[tuple[str, ...]]:

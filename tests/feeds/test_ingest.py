@@ -295,3 +295,27 @@ def test_an_unreadable_file_for_the_service_user_is_recorded_and_the_rest_ingest
         assert locked.exists()
     finally:
         shutil.rmtree(base)
+
+
+def test_a_read_failure_of_the_next_file_waits_for_its_turn(warehouse, settings, data_dir):
+    """The pull reads and parses the next file while it merges one (tasks.ingest._fetch): a failure to
+    read that next file still comes at its own turn, after the file before it is committed and moved."""
+    from tasks.sources import Source, SourceError
+
+    inbox = _no_orders_inbox(data_dir)
+    listing = Source(str(inbox)).list()
+    first, second = listing.files[0], listing.files[1]
+
+    class Lost(Source):  # the connection drops when the second file is read
+        def fetch(self, meta):
+            if meta == second:
+                raise SourceError("connection lost")
+            return super().fetch(meta)
+
+    with pytest.raises(SourceUnreachable) as caught:
+        pull(warehouse, AS_OF, settings, Lost(str(inbox)), retry_delays=())
+    assert [(o.name, o.state) for o in caught.value.outcomes] == [(first.name, "accepted")]
+    assert (inbox / first.folder / "processed" / first.name).exists()
+    assert (inbox / second.folder / second.name).exists()
+    with warehouse.read() as con:
+        assert con.execute("select name from inbound_files").fetchall() == [(first.name,)]

@@ -69,6 +69,15 @@ def test_resend_is_another_sighting_of_the_same_event(warehouse, ingest):
     assert len(events) == 2 and sorted(e[-1] for e in events) == [1, 2]
 
 
+def test_a_stored_reference_with_another_identity_is_a_new_event(warehouse, ingest):
+    """The resend lookup first asks whether a reference is stored on the file's paid dates at all;
+    a payment of a stored reference at another time is no resend: a new event, its own facts."""
+    ingest(_sej([seven_record()], seq=1))
+    o = ingest(_sej([seven_record(hhmm="1300", stamp=True)], seq=2, created=datetime(2026, 11, 4, 22)))
+    assert o.state == "accepted" and o.counts["new_events"] == 1 and not o.reasons
+    assert len(_events(warehouse)) == 2
+
+
 def test_resend_with_another_stamp_flag_is_quarantined_with_nothing_merged(warehouse, ingest):
     ingest(_sej([seven_record()], seq=1))
     o = ingest(

@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.scaling.cluster import api as _api
 from flows import serve
+from tests.service.prefect_api import api as _api
 
 KONBINI = str(Path(sys.executable).parent / "konbini")
 
