@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sets up everything konbini needs on a Debian 12 machine (as root): Debian libraries for
 # WeasyPrint, a Japanese font, poppler (pdftotext/pdffonts, for tests), OpenSSH (SFTP tests),
-# chromium and zbar-tools (the payment page's browser test scans its barcode),
+# chromium and zbar-tools (the browser tests; the payment page's test scans its barcode),
+# PostgreSQL (the Prefect-on-PostgreSQL worker tests start a throw-away cluster of their own),
 # and a virtual env in .venv with the project and its test tools. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-ipaexfont
-      poppler-utils openssh-server openssh-client chromium zbar-tools)
+      poppler-utils openssh-server openssh-client chromium zbar-tools postgresql)
 # Python itself only when the machine has no python3 able to make a virtual env (it may come from
 # elsewhere, e.g. pyenv).
 if ! { command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; }; then

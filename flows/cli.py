@@ -19,6 +19,7 @@ from rich.text import Text
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from flows.commands import COMMAND_MODULES
+from flows.commands.deploy import register as register_deploy
 from tasks.errors import KonbiniError
 
 USAGE = 2  # exit code of a wrong argument or a refused action (click's code for usage errors)
@@ -34,6 +35,7 @@ err = Console(stderr=True)
 
 for module in COMMAND_MODULES:
     module.register(app)
+register_deploy(app)
 
 
 def fail(message: str, code: int) -> None:

@@ -21,6 +21,8 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
+from tasks.errors import KonbiniError
+
 TIMEZONE = "Asia/Tokyo"
 TAGS = ["konbini"]
 
@@ -101,14 +103,52 @@ def deployments() -> list[RunnerDeployment]:
     return [deployment(s) for s in SCHEDULE]
 
 
-def register(work_pool: str | None = None) -> list[str]:
+WRITER_POOL, PARSE_POOL = "konbini-writer", "konbini-parse"  # the pools of docs/scaling.md
+
+
+def pool_of(s: Scheduled, work_pool: str | None, parse_pool: str | None) -> str | None:
+    """The work pool a deployment runs on: the writer pool (`work_pool`) for every flow that writes
+    the warehouse, the parse pool for the others (docs/scaling.md, step 2; none yet)."""
+    return parse_pool if parse_pool and not s.writes_warehouse else work_pool
+
+
+def register(work_pool: str | None = None, parse_pool: str | None = None) -> list[str]:
     """Create or update the deployments on the Prefect API without serving them.
 
     Their runs execute only where something picks them up: `konbini serve`, or, with `work_pool`,
     the Prefect workers of that pool (`prefect worker start --pool <name>` on a machine where
     konbini is installed; docs/scaling.md). Returns the deployment ids.
+
+    On a pool, a deployment has no pull step and no storage: its module-path entrypoint
+    (`flows.ingest.pull_feeds`) is imported from the konbini installed beside the worker, so the
+    code a worker runs is the version installed on its machine, and nothing is copied per run.
     """
-    return [str(d.apply(work_pool_name=work_pool)) for d in deployments()]
+    return [str(d.apply(work_pool_name=pool_of(s, work_pool, parse_pool)))
+            for s, d in zip(SCHEDULE, deployments(), strict=True)]
+
+
+def check_pools(work_pool: str, parse_pool: str | None) -> None:
+    """Refuse pools that do not exist, and a writer pool that could run two writers at once."""
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        for name in filter(None, (work_pool, parse_pool)):
+            try:
+                pool = client.read_work_pool(name)
+            except ObjectNotFound:
+                raise KonbiniError(f"work pool {name!r} does not exist: create it with "
+                                   f"`prefect work-pool create {name} --type process`") from None
+            if name == work_pool and (limit := pool.concurrency_limit) != 1:
+                has = "no concurrency limit" if limit is None else f"concurrency limit {limit}"
+                raise KonbiniError(f"work pool {name!r} has {has}: the pool of the writing flows must run "
+                                   f"one at a time (`prefect work-pool set-concurrency-limit {name} 1`)")
+
+
+def deploy(work_pool: str, parse_pool: str | None = None) -> list[str]:
+    """`konbini deploy`: every deployment of the table on work pools instead of served here."""
+    check_pools(work_pool, parse_pool)
+    return register(work_pool, parse_pool)
 
 
 def serve(limit: int | None = None) -> None:

@@ -17,7 +17,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,26 +26,13 @@ from pathlib import Path
 
 import httpx
 
+from bench.scaling.cluster import free_port as _free_port
+from bench.scaling.cluster import until as _until
 from flows.serve import SCHEDULE
 from tests.service.prefect_api import api as _api
 
 BIN = Path(sys.executable).parent
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "samples"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _until(cond, timeout: float = 300) -> float:
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            raise TimeoutError("gave up waiting")
-        time.sleep(0.05)
-    return time.monotonic() - t0
 
 
 def _completed(url: str, run_id: str) -> bool:

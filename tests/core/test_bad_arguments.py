@@ -81,6 +81,7 @@ CASES: list[tuple[list[str], str]] = [
     (["demo", "--speed", "3"], "No such option: --speed"),
     (["serve", "--work-pool", "pool"], "--work-pool needs --register-only"),
     (["deployments", "--all"], "No such option: --all"),
+    (["deploy", "--work-pool", "konbini-writer"], "PREFECT_API_URL is not set"),
     (["backup", "--every", "day"], "No such option: --every"),
     (["restore", "/nonexistent.duckdb"], "/nonexistent.duckdb is not a backup"),
     (["api-keys", "create", "M999999"], "merchant M999999: no such merchant"),
