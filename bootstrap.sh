@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-ipaexfont
-      poppler-utils openssh-server openssh-client)
+      poppler-utils openssh-server openssh-client chromium)
 # Python itself only when the machine has no python3 able to make a virtual env (it may come from
 # elsewhere, e.g. pyenv).
 if ! { command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; }; then

@@ -83,6 +83,13 @@ CASES: list[tuple[list[str], str]] = [
     (["deployments", "--all"], "No such option: --all"),
     (["backup", "--every", "day"], "No such option: --every"),
     (["restore", "/nonexistent.duckdb"], "/nonexistent.duckdb is not a backup"),
+    (["users", "add", "x", "--role", "boss"], "--role 'boss' is not one of merchant, operator"),
+    (["users", "add", "x", "--merchant", "M999999"], "--merchant M999999: no such merchant"),
+    (["users", "add", "x", "--role", "operator", "--merchant", "M000001"], "--merchant is only for merchant"),
+    (["users", "disable", "nobody"], "user 'nobody': no such user"),
+    (["users", "reset-password", "nobody"], "user 'nobody': no such user"),
+    (["users", "list", "--role", "boss"], "--role 'boss' is not one of merchant, operator"),
+    (["web", "--port", "0"], "--port 0: must be between 1 and 65535"),
 ]
 
 
