@@ -115,9 +115,11 @@ def web(world):
 
 
 @pytest.fixture(scope="session")
-def shared_web(world_template):
-    """One server over the (unchanged) template world, for tests that only read."""
-    yield from serve(Settings(data_dir=world_template))
+def shared_web(world_template, tmp_path_factory):
+    """One server over one copy of the world for the whole session, for tests that only read."""
+    data = tmp_path_factory.mktemp("web-shared") / "data"
+    shutil.copytree(world_template, data)
+    yield from serve(Settings(data_dir=data))
 
 
 def login(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
