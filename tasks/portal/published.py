@@ -82,7 +82,11 @@ class Reader:
             if self._con is None or seen != self._seen:
                 if seen[0] is None:
                     raise NotPublished("nothing published yet: no writing flow has run")
-                con = duckdb.connect(str(self.analytics), read_only=True, config={"memory_limit": "2GB"})
+                # a fresh in-memory instance each time: `duckdb.connect(path)` would hand back the
+                # cached instance of the replaced file (same path, old inode) and show old data
+                con = duckdb.connect(":memory:", config={"memory_limit": "2GB"})
+                con.execute(f"attach '{self.analytics}' as published (read_only)")
+                con.execute("use published")
                 if seen[1] is not None:
                     con.execute(f"attach '{self.private}' as private (read_only)")
                 else:  # before the first publish of personal data: the same shape, empty
@@ -90,4 +94,6 @@ class Reader:
                     con.execute("create table private.order_customers as"
                                 " select * from order_customers limit 0")
                 self._con, self._seen = con, seen
-            return self._con.cursor()
+            cur = self._con.cursor()
+        cur.execute("use published")  # each cursor starts in the instance's own empty catalog
+        return cur
