@@ -67,3 +67,10 @@ def sources(request: Request, con: PublishedDep):
 @router.get("/notifications")
 def dead(request: Request, con: PublishedDep):
     return page(request, "dead.html.j2", title="配信不能の通知", rows=console.dead_notifications(con))
+
+
+@router.get("/runs")
+def runs(request: Request):
+    from tasks.portal.flow_runs import last_runs
+
+    return page(request, "runs.html.j2", title="フローの実行", rows=last_runs())
