@@ -52,25 +52,33 @@ _CONDITIONS = (
     ("due_to", "o.due_date <= $due_to"),
 )
 
+# The page's 50 orders are chosen first (on `orders` alone, unless the status is asked for), and
+# only those are joined to their status and payment: never a join over every order of the merchant.
 _SEARCH = """
+with page as (
+    select o.* from orders o {status_join}
+    where o.merchant_id = $merchant {conditions}
+    order by o.ordered_at desc, o.order_id
+    limit {limit} offset {offset}
+)
 select o.order_id, o.site_id, o.chain, o.payment_reference, o.amount, o.ordered_at, o.due_date,
        coalesce(s.status, 'awaiting_payment') as status,
        p.paid_date + cast(strptime(p.paid_time, '%H%M%S') as time) as paid_at,
        p.confirmed_ingested_at as confirmed_at, p.settlement_id as settled_in
-from orders o
+from page o
 left join order_status s on s.merchant_id = o.merchant_id and s.order_id = o.order_id
 left join payments p on p.payment_id = s.payment_id
-where o.merchant_id = $merchant {conditions}
 order by o.ordered_at desc, o.order_id
-limit {limit} offset {offset}
 """
+STATUS_JOIN = "join order_status s on s.merchant_id = o.merchant_id and s.order_id = o.order_id"
 
 
 def search(con: duckdb.DuckDBPyConnection, merchant_id: str, q: Search, page: int = 1) -> list[dict]:
     """One page of the merchant's orders matching `q` (PAGE + 1 rows are read to know if more follow)."""
     given = q.given()
     conditions = "".join(f" and {cond}" for name, cond in _CONDITIONS if name in given)
-    sql = _SEARCH.format(conditions=conditions, limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE)
+    sql = _SEARCH.format(conditions=conditions, limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE,
+                         status_join=STATUS_JOIN if "status" in given else "")
     return dicts(con, sql, {"merchant": merchant_id, **given})
 
 

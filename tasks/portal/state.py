@@ -46,6 +46,9 @@ create table if not exists audit_log (
 """
 
 
+_READY: set[Path] = set()
+
+
 def state_path(settings: Settings) -> Path:
     return settings.data_dir / "web.sqlite3"
 
@@ -57,9 +60,12 @@ def connect(settings: Settings) -> Iterator[sqlite3.Connection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
-        con.execute("pragma journal_mode=wal")
+        if path not in _READY:  # once per process and file: the schema, and WAL (a file setting)
+            con.execute("pragma journal_mode=wal")
+            con.executescript(SCHEMA)
+            _READY.add(path)
+        con.execute("pragma synchronous=normal")  # WAL: a commit survives a crash of the process
         con.execute("pragma foreign_keys=on")
-        con.executescript(SCHEMA)
         con.execute("begin immediate")
         try:
             yield con
