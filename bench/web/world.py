@@ -51,8 +51,8 @@ INSERTS = [
        case when confirmed then ordered_at + interval 8 day end, null, null, false, false, confirmed, null,
        timestamp '2026-11-30' from gen where paid order by i""",
     """insert into order_status select merchant_id, order_id, chain, reference, amount, ordered_at::date + 7,
-       case when confirmed then 'confirmed' when paid then 'paid' when ordered_at::date + 7 < date '2026-11-30'
-            then 'expired' else 'awaiting_payment' end,
+       case when confirmed then 'confirmed' when paid then 'paid'
+            when ordered_at::date + 7 < date '2026-11-30' then 'expired' else 'awaiting_payment' end,
        case when paid then md5(i::varchar) end, timestamp '2026-11-30' from gen order by i""",
 ]
 

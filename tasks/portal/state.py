@@ -55,7 +55,8 @@ def state_path(settings: Settings) -> Path:
 
 @contextmanager
 def connect(settings: Settings) -> Iterator[sqlite3.Connection]:
-    """A connection with the schema in place; commits on success, rolls back on error."""
+    """A connection with the schema in place, in one transaction taken for writing at once
+    (`BEGIN IMMEDIATE`: no reader-turned-writer deadlock); committed on success, else rolled back."""
     path = state_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -67,11 +68,7 @@ def connect(settings: Settings) -> Iterator[sqlite3.Connection]:
         con.execute("pragma synchronous=normal")  # WAL: a commit survives a crash of the process
         con.execute("pragma foreign_keys=on")
         con.execute("begin immediate")
-        try:
+        with con:  # sqlite3's own context: commit, or roll back on an exception
             yield con
-        except BaseException:
-            con.execute("rollback")
-            raise
-        con.execute("commit")
     finally:
         con.close()
