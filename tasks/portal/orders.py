@@ -43,11 +43,11 @@ _CONDITIONS = (
     ("site_id", "o.site_id = $site_id"),
     ("ordered_from", "o.ordered_at >= $ordered_from"),
     ("ordered_to", "o.ordered_at < $ordered_to + 1"),
-    # any payment of the order counts (one paid after its due date is not "the order's payment")
-    ("paid_from", "exists (select 1 from payments x where x.merchant_id = o.merchant_id"
-                  " and x.order_id = o.order_id and x.paid_date >= $paid_from)"),
-    ("paid_to", "exists (select 1 from payments x where x.merchant_id = o.merchant_id"
-                " and x.order_id = o.order_id and x.paid_date <= $paid_to)"),
+    # one payment of the order paid within the range (one paid after its due date counts too, though
+    # it is not "the order's payment"); both ends are bound, an open end as null
+    ("paid", "exists (select 1 from payments x where x.merchant_id = o.merchant_id"
+             " and x.order_id = o.order_id and x.paid_date >= coalesce($paid_from, date '0001-01-01')"
+             " and x.paid_date <= coalesce($paid_to, date '9999-12-31'))"),
     ("due_from", "o.due_date >= $due_from"),
     ("due_to", "o.due_date <= $due_to"),
 )
@@ -82,10 +82,12 @@ def _in_list(values: list[str], params: dict) -> str:
 def search(con: duckdb.DuckDBPyConnection, merchant_id: str, q: Search, page: int = 1) -> list[dict]:
     """One page of the merchant's orders matching `q` (PAGE + 1 rows are read to know if more follow)."""
     given = q.given()
+    if q.paid_from or q.paid_to:
+        given.update(paid=True, paid_from=q.paid_from, paid_to=q.paid_to)
     conditions = "".join(f" and {cond}" for name, cond in _CONDITIONS if name in given)
     sql = _PAGE.format(conditions=conditions, limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE,
                        status_join=STATUS_JOIN if "status" in given else "")
-    rows = dicts(con, sql, {"merchant": merchant_id, **given})
+    rows = dicts(con, sql, {"merchant": merchant_id, **{k: v for k, v in given.items() if k != "paid"}})
     if not rows:
         return rows
     params: dict = {"merchant": merchant_id}
