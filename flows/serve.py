@@ -151,10 +151,16 @@ def deploy(work_pool: str, parse_pool: str | None = None) -> list[str]:
     return register(work_pool, parse_pool)
 
 
-def serve(limit: int | None = None) -> None:
-    """Serve every deployment until interrupted (schedules are paused on shutdown)."""
+def serve(limit: int | None = None, web: tuple[str, int] | None = ("127.0.0.1", 8000)) -> None:
+    """Serve every deployment until interrupted (schedules are paused on shutdown), and the web
+    管理画面 and console on `web` (host, port) in a thread of this process (docs/web.md)."""
     import prefect
 
+    if web is not None:
+        from tasks.settings import get_settings
+        from web.server import start_in_thread
+
+        start_in_thread(get_settings(), *web)
     prefect.serve(*deployments(), limit=limit)
 
 

@@ -242,6 +242,8 @@ class Warehouse:
             tmp.unlink(missing_ok=True)
             con = self._connect()
             try:
+                from tasks.portal.published import publish_private
+
                 db = con.execute("select current_database()").fetchone()[0]
                 con.execute(f"attach '{tmp}' as analytics")
                 con.execute(f"copy from database {db} to analytics (schema)")  # tables, views, macros
@@ -253,6 +255,7 @@ class Warehouse:
                     select = REDACTED.get(table, "select * from {db}.main.{t}").format(db=db, t=table)
                     con.execute(f"insert into analytics.main.{table} {select}")
                 con.execute("detach analytics")
+                publish_private(con, db, self.path)  # the web's copy of personal data (tasks/portal)
             finally:
                 con.close()
             os.replace(tmp, target)

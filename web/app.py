@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tasks.settings import Settings
-from web import api, pay
+from web import activity, api, console, files, login, merchant, pages, pay
 from web.headers import SecurityHeaders
+from web.session import CsrfRefused, LoginRequired, NotFound
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; each surface adds its router here (one line each)."""
-    app = FastAPI(title="konbini", docs_url=None, redoc_url=None)
+    app = FastAPI(title="konbini", docs_url=None, redoc_url=None, openapi_url="/openapi.json")  # the order API's schema (docs/api.md)
     app.state.settings = settings or Settings()
     app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
+    app.add_exception_handler(LoginRequired, pages.login_required)
+    app.add_exception_handler(CsrfRefused, pages.csrf_refused)
+    app.add_exception_handler(NotFound, pages.not_found)
+    app.add_exception_handler(StarletteHTTPException, pages.http_error)
+    app.include_router(login.router)
+    app.include_router(merchant.router)
+    app.include_router(files.router)
+    app.include_router(activity.router)
+    app.include_router(console.router)
     app.include_router(api.router)
     app.include_router(pay.router)
     return app

@@ -15,10 +15,13 @@ from flows.commands import (
     service,
     settle,
     simulate,
+    users,
+    web,
 )
 
 COMMAND_MODULES = [
     master, feeds, simulate, reconcile, settle, reports, notify, demo, service, backup,
     payouts, refunds, receivables,  # treasury: money out
     api_keys,  # the order API's keys (tasks/api_orders)
+    users, web,  # the web application (web/)
 ]

@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         """Simulate a month for a few merchants, run every flow on it day by day, print a summary."""
         from flows import runtime
         from flows.demo import DemoPlan, run_demo
+        from tasks.portal.demo_logins import demo_logins_text
         from tasks.settings import get_settings
         from tasks.simulate.run import check_arguments
         from tasks.simulate.summary import summary_rows
@@ -71,3 +72,4 @@ def register(app: typer.Typer) -> None:
             ("order rejection reports", out / "rejections"),
         ]:
             console.print(f"  {label}: {path.resolve()}")
+        console.print(demo_logins_text(settings), highlight=False)  # the web's two logins (docs/web.md)

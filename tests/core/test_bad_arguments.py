@@ -87,6 +87,13 @@ CASES: list[tuple[list[str], str]] = [
     (["api-keys", "create", "M999999"], "merchant M999999: no such merchant"),
     (["api-keys", "list", "--merchant", "shop"], "--merchant 'shop' is not a merchant id"),
     (["api-keys", "revoke", "K000000000000"], "key 'K000000000000': no such active API key"),
+    (["users", "add", "x", "--role", "boss"], "--role 'boss' is not one of merchant, operator"),
+    (["users", "add", "x", "--merchant", "M999999"], "--merchant M999999: no such merchant"),
+    (["users", "add", "x", "--role", "operator", "--merchant", "M000001"], "--merchant is only for merchant"),
+    (["users", "disable", "nobody"], "user 'nobody': no such user"),
+    (["users", "reset-password", "nobody"], "user 'nobody': no such user"),
+    (["users", "list", "--role", "boss"], "--role 'boss' is not one of merchant, operator"),
+    (["web", "--port", "0"], "--port 0: must be between 1 and 65535"),
 ]
 CASES += __import__("tests.treasury.bad_argument_cases", fromlist=["GENERIC"]).GENERIC  # payouts, refunds…
 
