@@ -14,7 +14,8 @@ from web.session import CsrfRefused, LoginRequired, NotFound
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; each surface adds its router here (one line each)."""
-    app = FastAPI(title="konbini", docs_url=None, redoc_url=None, openapi_url="/openapi.json")  # the order API's schema (docs/api.md)
+    # /openapi.json: the order API's schema (docs/api.md); no interactive docs pages
+    app = FastAPI(title="konbini", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.settings = settings or Settings()
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
