@@ -66,11 +66,14 @@ def environment(data_dir: Path, code: Path | None) -> dict[str, str]:
     return env
 
 
-def bench_demo(runs: int, code: Path | None, work: Path) -> list[Run]:
+def bench_demo(runs: int, code: Path | None, work: Path, keep: Path | None = None) -> list[Run]:
+    """`runs` demos, each in a fresh data folder; the last one's folder is moved to `keep` if given."""
     results = []
     for i in range(runs):
         data = work / f"demo{i}"
         results.append(timed([KONBINI, "demo"], environment(data, code)))
+        if keep and i == runs - 1:
+            data.rename(keep)
         shutil.rmtree(data, ignore_errors=True)
         print(f"demo run {i + 1}: {results[-1]}", file=sys.stderr)
     return results
@@ -90,9 +93,10 @@ def bench_reconcile(runs: int, code: Path | None, work: Path) -> list[Run]:
     return results
 
 
-def row(what: str, results: list[Run]) -> str:
+def row(what: str, results: list[Run], digits: int = 1) -> str:
     def spread(values: list[float], unit: str) -> str:
-        return f"{statistics.median(values):.1f} {unit} ({min(values):.1f}–{max(values):.1f})"
+        d = digits
+        return f"{statistics.median(values):.{d}f} {unit} ({min(values):.{d}f}–{max(values):.{d}f})"
 
     loads = [float(r.load.split()[0]) for r in results]
     return (f"| {what} | {len(results)} | {spread([r.wall for r in results], 's')} | "
