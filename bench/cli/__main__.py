@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.cli.commands import KONBINI, bench_demo, bench_reconcile, environment, row, timed
+from bench.cli.commands import KONBINI, bench_demo, bench_reconcile, environment, print_table, row, timed
 from bench.cli.readonly import commands as readonly_commands
 
 
@@ -56,10 +56,7 @@ def main() -> None:
             lines.append(row("`konbini reconcile` (samples)", reconciles))
         if args.readonly_runs:
             lines += bench_readonly(args.readonly_runs, args.code, work / "demo-kept")
-    print("| command | runs | wall, median (min–max) | CPU user+sys, median (min–max) | peak RSS "
-          "| load average at start (min–max) |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    print("\n".join(lines))
+    print_table(lines)
 
 
 if __name__ == "__main__":

@@ -104,6 +104,13 @@ def row(what: str, results: list[Run], digits: int = 1) -> str:
             f"{min(loads):.1f}–{max(loads):.1f} |")
 
 
+def print_table(lines: list[str]) -> None:
+    print("| command | runs | wall, median (min–max) | CPU user+sys, median (min–max) | peak RSS "
+          "| load average at start (min–max) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(lines))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--demo-runs", type=int, default=3)
@@ -120,10 +127,7 @@ def main() -> None:
         if args.demo_runs:
             lines.append(row(f"{args.label} `konbini demo`".strip(),
                              bench_demo(args.demo_runs, args.code, work)))
-    print("| command | runs | wall, median (min–max) | CPU user+sys, median (min–max) | peak RSS "
-          "| load average at start |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    print("\n".join(lines))
+    print_table(lines)
 
 
 if __name__ == "__main__":
