@@ -1,6 +1,7 @@
 """The whole CLI benchmark of issue 14.5 in one command: `.venv/bin/python -m bench.cli`.
 
     .venv/bin/python -m bench.cli [--demo-runs 3] [--reconcile-runs 5] [--readonly-runs 9] [--code DIR]
+                                  [--demo-data DIR]
 
 Every command as a whole process (wall; CPU user+system and peak RSS of it and its children, from
 wait4), several runs, median and spread, the load average at the start of each run beside it:
@@ -26,6 +27,8 @@ from bench.cli.readonly import commands as readonly_commands
 
 
 def bench_readonly(runs: int, code: Path | None, data: Path) -> list[str]:
+    if not (data / "warehouse.duckdb").is_file():
+        sys.exit(f"no warehouse in {data}: run `konbini demo` there first")
     env = {**environment(data, code), "COLUMNS": "200"}
     lines = []
     for args in readonly_commands("M000001", "2026-10"):
@@ -42,9 +45,11 @@ def main() -> None:
     ap.add_argument("--reconcile-runs", type=int, default=5)
     ap.add_argument("--readonly-runs", type=int, default=9)
     ap.add_argument("--code", type=Path, help="run this checkout's code (PYTHONPATH)")
+    ap.add_argument("--demo-data", type=Path,
+                    help="a demo's data folder for the read-only commands (default: the last demo run here)")
     args = ap.parse_args()
-    if args.readonly_runs and not args.demo_runs:
-        ap.error("the read-only commands run on the demo's warehouse: --demo-runs must be at least 1")
+    if args.readonly_runs and not (args.demo_runs or args.demo_data):
+        ap.error("the read-only commands need a demo's warehouse: --demo-runs 1 or more, or --demo-data")
     with tempfile.TemporaryDirectory(prefix="konbini-bench-cli-") as tmp:
         work = Path(tmp)
         lines = []
@@ -55,7 +60,7 @@ def main() -> None:
             reconciles = bench_reconcile(args.reconcile_runs, args.code, work)
             lines.append(row("`konbini reconcile` (samples)", reconciles))
         if args.readonly_runs:
-            lines += bench_readonly(args.readonly_runs, args.code, work / "demo-kept")
+            lines += bench_readonly(args.readonly_runs, args.code, args.demo_data or work / "demo-kept")
     print_table(lines)
 
 

@@ -22,7 +22,6 @@ from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 from tasks.render import pool
 from tasks.render.csvout import Cell, Column, csv_bytes
-from tasks.render.pdf import render_pdf
 
 OPERATIONS = "_operations"  # the folder of reports that belong to no merchant
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -70,6 +69,8 @@ def render_job(job: ReportJob, out_root: Path, csv_encoding: str = "utf-8",
                csv_header: str = "ja") -> Rendered:
     """Render one report and write its PDF and CSV side by side (atomically, by rename).
     `csv_header`: the CSV's column names in Japanese (`ja`, the default) or English (`en`)."""
+    from tasks.render.pdf import render_pdf  # WeasyPrint (0.5 s of imports): only where reports render
+
     pdf = render_pdf(job.template, job.context, as_of=job.as_of, report_id=job.report_id)
     data = csv_bytes(job.csv_columns, job.csv_rows, csv_encoding, header=csv_header, where=job.report_id)
     pdf_path = out_root / f"{job.stem}.pdf"
