@@ -26,6 +26,7 @@ from flows.ingest import pull_feeds
 from flows.reconcile import reconcile
 from flows.reports import render_reports
 from flows.settle import settle
+from tasks import publishing
 from tasks.clock import JST
 from tasks.inbox import parse_name
 from tasks.master import load_master
@@ -144,7 +145,7 @@ def replaying(settings: Settings) -> Iterator[None]:
     writing flow (nothing reads it meanwhile); one pool of two render processes, pipelined: each
     morning's reports are rendered on the other core while the next morning's flows run, and
     recorded before the next reports are planned (tasks.render.pool)."""
-    with (warehouse_kept_open(settings), open_warehouse(settings).publishing_deferred(),
+    with (warehouse_kept_open(settings), publishing.deferred(open_warehouse(settings)),
           render_pool.shared(workers=2, pipelined=True)):
         yield
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from tasks import publishing
 from tasks.errors import KonbiniError
 
 LOCK_TIMEOUT_S = 1800
@@ -227,26 +228,15 @@ class Warehouse:
         with self.session() as con:
             yield con
 
-    @contextmanager
-    def publishing_deferred(self) -> Iterator[None]:
-        """Inside, `publish()` of this warehouse only notes that the copy is due; it is published once
-        on leaving (not after an error): for a replay that nothing reads the copy during (the demo)."""
-        _DEFERRED[key := self.path.resolve()] = False
-        try:
-            yield
-        finally:
-            due = _DEFERRED.pop(key)
-        if due:
-            self.publish()
-
     def publish(self) -> Path:
-        """Refresh analytics.duckdb, the analysts' copy; the swap is atomic (rename). It is rebuilt
-        table by table rather than copied as a file, so that what analysts must not see never reaches
-        it: customers' personal data, the raw bytes of received files (order files hold personal data)
-        and merchants' notification secrets (see REDACTED)."""
+        """Refresh analytics.duckdb, the analysts' copy; the swap is atomic (rename).
+
+        The copy is rebuilt table by table rather than copied as a file, so that what analysts must
+        not see never reaches it: customers' personal data, the raw bytes of received files (order
+        files hold personal data) and merchants' notification secrets (see REDACTED).
+        """
         target = self.path.with_name("analytics.duckdb")
-        if (key := self.path.resolve()) in _DEFERRED:  # inside publishing_deferred(): done on leaving
-            _DEFERRED[key] = True
+        if publishing.note(self.path):  # inside publishing.deferred(): published once, on leaving
             return target
         tmp = target.with_name(target.name + ".tmp")
         with self._lock():
@@ -272,7 +262,6 @@ class Warehouse:
         return target
 
 
-_DEFERRED: dict[Path, bool] = {}  # warehouses whose publishing is deferred -> asked for since
 # What the analysts' copy holds instead of the full table.
 REDACTED: dict[str, str] = {
     "order_customers": "select * from {db}.main.{t} limit 0",  # personal data: the table stays, empty

@@ -1,11 +1,12 @@
 """What the demo's replay shares instead of each flow run setting it up (flows/demo.py, `replaying`):
-the analysts' copy published once at the end (`Warehouse.publishing_deferred`)."""
+the analysts' copy published once at the end (`tasks.publishing.deferred`)."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
+from tasks import publishing
 from tasks.warehouse import Warehouse
 
 
@@ -26,7 +27,7 @@ def test_publishing_deferred_publishes_once_on_leaving(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     _load(wh, 1)
     copy = wh.publish()
-    with wh.publishing_deferred():
+    with publishing.deferred(wh):
         _load(wh, 2)
         assert Warehouse(wh.path).publish() == copy  # another instance of the same warehouse: deferred too
         _load(wh, 3)
@@ -42,10 +43,10 @@ def test_publishing_deferred_leaves_the_copy_alone_without_a_publish_or_after_an
     wh = Warehouse(tmp_path / "w.duckdb")
     _load(wh, 1)
     copy = wh.publish()
-    with wh.publishing_deferred():
+    with publishing.deferred(wh):
         _load(wh, 2)  # no publish asked for
     assert _loads(copy) == 1
-    with pytest.raises(RuntimeError), wh.publishing_deferred():
+    with pytest.raises(RuntimeError), publishing.deferred(wh):
         wh.publish()
         raise RuntimeError("a flow failed")
     assert _loads(copy) == 1
