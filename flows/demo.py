@@ -26,9 +26,11 @@ from flows.ingest import pull_feeds
 from flows.reconcile import reconcile
 from flows.reports import render_reports
 from flows.settle import settle
+from tasks import publishing
 from tasks.clock import JST
 from tasks.inbox import parse_name
 from tasks.master import load_master
+from tasks.render import pool as render_pool
 from tasks.settings import Settings, get_settings
 from tasks.simulate.run import simulate
 from tasks.warehouse import open_warehouse
@@ -115,7 +117,7 @@ def morning(day: date, files: list[Arrival], inbox: Path, previous: datetime | N
     pull_feeds(as_of=at)
     reconcile(as_of=at)
     settle(as_of=at)
-    render_reports(as_of=datetime.combine(day, REPORTS_AT, JST), workers=1)  # a few a day
+    render_reports(as_of=datetime.combine(day, REPORTS_AT, JST))  # on the replay's shared pool
     return delivered
 
 
@@ -136,6 +138,18 @@ def warehouse_kept_open(settings: Settings) -> Iterator[None]:
         keep.close()
 
 
+@contextmanager
+def replaying(settings: Settings) -> Iterator[None]:
+    """What the whole replay shares instead of each flow run setting it up (docs/benchmarks.md, Demo):
+    the warehouse kept open; the analysts' copy published once at the end rather than after each
+    writing flow (nothing reads it meanwhile); one pool of two render processes, pipelined: each
+    morning's reports are rendered on the other core while the next morning's flows run, and
+    recorded before the next reports are planned (tasks.render.pool)."""
+    with (warehouse_kept_open(settings), publishing.deferred(open_warehouse(settings)),
+          render_pool.shared(workers=2, pipelined=True)):
+        yield
+
+
 def run_demo(
     plan: DemoPlan = DemoPlan(),
     settings: Settings | None = None,
@@ -150,7 +164,7 @@ def run_demo(
     log = runtime.logger()
     previous: datetime | None = None
     day = plan.start
-    with warehouse_kept_open(settings):
+    with replaying(settings):
         while day <= plan.end:
             delivered = morning(day, files, inbox, previous)
             log.info("demo %s: %d files delivered and processed", day.isoformat(), delivered)

@@ -57,12 +57,15 @@ def _render_and_mail(as_of: datetime | None, workers: int, csv_encoding: str, ki
     for report_id, md in result.markdown.items():
         publish_summary(report_id, md)
     mailed = mail_due(as_of)
-    if result.rendered or mailed["accepted"] or mailed["failed"]:
+    if result.rendered or result.pending or mailed["accepted"] or mailed["failed"]:
         open_warehouse().publish()
     summary = {"rendered": len(result.rendered), **mailed,
                "reports": [r.report_id for r in result.rendered]}
-    runtime.logger().info("reports at %s: %d rendered, %d mailed, %d mail failures",
-                          as_of.isoformat(), summary["rendered"], mailed["accepted"], mailed["failed"])
+    if result.pending:  # a pipelined shared pool renders them while the caller goes on
+        summary["rendering"] = result.pending
+    runtime.logger().info("reports at %s: %d rendered, %d rendering, %d mailed, %d mail failures",
+                          as_of.isoformat(), summary["rendered"], result.pending, mailed["accepted"],
+                          mailed["failed"])
     if mailed["failed"]:  # not a plain green run: the UI shows the state's name
         note = (f"{mailed['failed']} report e-mails not accepted ({mailed['rejected']} rejected,"
                 f" {mailed['unknown']} unknown): see `konbini reports list`")

@@ -66,11 +66,14 @@ def environment(data_dir: Path, code: Path | None) -> dict[str, str]:
     return env
 
 
-def bench_demo(runs: int, code: Path | None, work: Path) -> list[Run]:
+def bench_demo(runs: int, code: Path | None, work: Path, keep: Path | None = None) -> list[Run]:
+    """`runs` demos, each in a fresh data folder; the last one's folder is moved to `keep` if given."""
     results = []
     for i in range(runs):
         data = work / f"demo{i}"
         results.append(timed([KONBINI, "demo"], environment(data, code)))
+        if keep and i == runs - 1:
+            data.rename(keep)
         shutil.rmtree(data, ignore_errors=True)
         print(f"demo run {i + 1}: {results[-1]}", file=sys.stderr)
     return results
@@ -90,14 +93,22 @@ def bench_reconcile(runs: int, code: Path | None, work: Path) -> list[Run]:
     return results
 
 
-def row(what: str, results: list[Run]) -> str:
+def row(what: str, results: list[Run], digits: int = 1) -> str:
     def spread(values: list[float], unit: str) -> str:
-        return f"{statistics.median(values):.1f} {unit} ({min(values):.1f}–{max(values):.1f})"
+        d = digits
+        return f"{statistics.median(values):.{d}f} {unit} ({min(values):.{d}f}–{max(values):.{d}f})"
 
     loads = [float(r.load.split()[0]) for r in results]
     return (f"| {what} | {len(results)} | {spread([r.wall for r in results], 's')} | "
             f"{spread([r.cpu for r in results], 's')} | {max(r.rss_mb for r in results):.0f} MB | "
             f"{min(loads):.1f}–{max(loads):.1f} |")
+
+
+def print_table(lines: list[str]) -> None:
+    print("| command | runs | wall, median (min–max) | CPU user+sys, median (min–max) | peak RSS "
+          "| load average at start (min–max) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(lines))
 
 
 def main() -> None:
@@ -116,10 +127,7 @@ def main() -> None:
         if args.demo_runs:
             lines.append(row(f"{args.label} `konbini demo`".strip(),
                              bench_demo(args.demo_runs, args.code, work)))
-    print("| command | runs | wall, median (min–max) | CPU user+sys, median (min–max) | peak RSS "
-          "| load average at start |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    print("\n".join(lines))
+    print_table(lines)
 
 
 if __name__ == "__main__":

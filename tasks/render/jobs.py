@@ -10,19 +10,18 @@ that calls `render_many(workers > 1)` must guard its entry point with `if __name
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
+from tasks.render import pool
 from tasks.render.csvout import Cell, Column, csv_bytes
-from tasks.render.pdf import render_pdf
 
 OPERATIONS = "_operations"  # the folder of reports that belong to no merchant
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -70,6 +69,8 @@ def render_job(job: ReportJob, out_root: Path, csv_encoding: str = "utf-8",
                csv_header: str = "ja") -> Rendered:
     """Render one report and write its PDF and CSV side by side (atomically, by rename).
     `csv_header`: the CSV's column names in Japanese (`ja`, the default) or English (`en`)."""
+    from tasks.render.pdf import render_pdf  # WeasyPrint (0.5 s of imports): only where reports render
+
     pdf = render_pdf(job.template, job.context, as_of=job.as_of, report_id=job.report_id)
     data = csv_bytes(job.csv_columns, job.csv_rows, csv_encoding, header=csv_header, where=job.report_id)
     pdf_path = out_root / f"{job.stem}.pdf"
@@ -92,11 +93,6 @@ def render_job(job: ReportJob, out_root: Path, csv_encoding: str = "utf-8",
     )
 
 
-def _warm() -> None:
-    # import WeasyPrint and parse the font once per worker before real work arrives
-    import tasks.render.pdf  # noqa: F401
-
-
 def render_many(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2,
                 csv_encoding: str = "utf-8", csv_header: str = "ja") -> list[Rendered]:
     """Render every job; with workers > 1 in a pool of spawned processes. Results in job order;
@@ -114,25 +110,40 @@ Failure = tuple[str, str]  # (report id, error)
 def render_all(jobs: Sequence[ReportJob], out_root: Path, *, workers: int = 2, csv_encoding: str = "utf-8",
                csv_header: str = "ja") -> tuple[list[Rendered], list[Failure]]:
     """Like render_many, but one report failing does not stop the others: returns what was rendered
-    and (report id, error) of each failure."""
+    and (report id, error) of each failure. Inside `pool.shared()` its pool renders, whatever `workers`."""
+    shared = pool.current()
+    if shared is None and (workers <= 1 or len(jobs) <= 1):
+        return collect(jobs, [_now(render_job, j, out_root, csv_encoding, csv_header) for j in jobs])
+    if shared is not None:
+        return collect(jobs, submit(shared.executor, jobs, out_root, csv_encoding, csv_header))
+    with pool.start(workers) as executor:
+        return collect(jobs, submit(executor, jobs, out_root, csv_encoding, csv_header))
+
+
+def submit(executor: Executor, jobs: Sequence[ReportJob], out_root: Path, csv_encoding: str,
+           csv_header: str) -> list[Future]:
+    return [executor.submit(render_job, j, out_root, csv_encoding, csv_header) for j in jobs]
+
+
+def _now(fn, *args) -> Future:
+    """`fn(*args)` run here, as a completed future (its result or its exception)."""
+    done: Future = Future()
+    try:
+        done.set_result(fn(*args))
+    except Exception as e:  # noqa: BLE001 - kept in the future, reported by collect()
+        done.set_exception(e)
+    return done
+
+
+def collect(jobs: Sequence[ReportJob], futures: list[Future]) -> tuple[list[Rendered], list[Failure]]:
+    """Each job's outcome, in job order (waiting for each): what was rendered, and the failures."""
     done: list[Rendered] = []
     failed: list[Failure] = []
-
-    def outcome(job: ReportJob, get) -> None:
+    for job, future in zip(jobs, futures, strict=True):
         try:
-            done.append(get())
+            done.append(future.result())
         except Exception as e:  # noqa: BLE001 - reported by the caller, with the report it concerns
             failed.append((job.report_id, f"{type(e).__name__}: {e}"))
-
-    if workers <= 1 or len(jobs) <= 1:
-        for j in jobs:
-            outcome(j, lambda j=j: render_job(j, out_root, csv_encoding, csv_header))
-        return done, failed
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm) as pool:
-        futures = [(j, pool.submit(render_job, j, out_root, csv_encoding, csv_header)) for j in jobs]
-        for j, f in futures:
-            outcome(j, f.result)
     return done, failed
 
 

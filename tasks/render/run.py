@@ -22,8 +22,8 @@ import duckdb
 
 from tasks.clock import JST, jst
 from tasks.errors import KonbiniError
-from tasks.render import collection, operations, schedule, statement
-from tasks.render.jobs import Rendered, ReportJob, record_outputs, render_all
+from tasks.render import collection, operations, pool, schedule, statement
+from tasks.render.jobs import Rendered, ReportJob, collect, record_outputs, render_all, submit
 from tasks.render.mail import Outcome, deliver_many, due_deliveries
 from tasks.settings import Settings
 from tasks.warehouse import Warehouse
@@ -80,25 +80,42 @@ def plan(con: duckdb.DuckDBPyConnection, as_of: datetime, settings: Settings,
 class RenderResult:
     rendered: list[Rendered]
     markdown: dict[str, str]  # report_id -> markdown (the operations summary)
+    pending: int = 0  # handed to a pipelined shared pool: rendered and recorded later (tasks.render.pool)
 
 
 def render_due(wh: Warehouse, settings: Settings, as_of: datetime, *, workers: int = 2,
                csv_encoding: str = "utf-8", csv_header: str = "ja", jobs: list[ReportJob] | None = None,
                kinds: Sequence[str] = KINDS) -> RenderResult:
-    """Plan (unless `jobs` given), render on `workers` processes, record in report_outputs."""
+    """Plan (unless `jobs` given), render on `workers` processes, record in report_outputs.
+    Inside a pipelined `pool.shared()`, hand the jobs to its workers and return (`pending`)."""
+    shared = pool.current()
+    if shared is not None:
+        shared.finish_pending()  # before planning: what they rendered is done, not due again
     if jobs is None:
         with wh.read() as con:
             jobs = plan(con, as_of, settings, kinds=kinds)
     root = out_root(settings)
-    rendered, failed = render_all(jobs, root, workers=workers, csv_encoding=csv_encoding,
-                                  csv_header=csv_header)
+    markdown = {j.report_id: j.markdown for j in jobs if j.markdown}
+    if shared is not None and shared.pipelined and jobs:
+        futures = submit(shared.executor, jobs, root, csv_encoding, csv_header)
+        shared.pending.append(pool.Pending(jobs, futures, lambda js, fs: _record(wh, root, as_of, js, fs)))
+        return RenderResult([], markdown, pending=len(jobs))
+    outcome = render_all(jobs, root, workers=workers, csv_encoding=csv_encoding, csv_header=csv_header)
+    return RenderResult(_record(wh, root, as_of, jobs, outcome), markdown)
+
+
+def _record(wh: Warehouse, root: Path, as_of: datetime, jobs: Sequence[ReportJob],
+            outcome: tuple[list[Rendered], list] | list) -> list[Rendered]:
+    """Record what was rendered (given as render_all's outcome, or the jobs' futures); then raise the
+    failures: the others are written and recorded, these are tried again by the next run."""
+    rendered, failed = outcome if isinstance(outcome, tuple) else collect(jobs, outcome)
     if rendered:
         with wh.write() as con:
             record_outputs(con, rendered, root, as_of)
-    if failed:  # the others are written and recorded; these are tried again by the next run
+    if failed:
         raise KonbiniError(f"{len(failed)} of {len(jobs)} reports failed to render: "
                            + "; ".join(f"{rid}: {err}" for rid, err in failed))
-    return RenderResult(rendered, {j.report_id: j.markdown for j in jobs if j.markdown})
+    return rendered
 
 
 def deliver_due(wh: Warehouse, settings: Settings, as_of: datetime, *, tries: int = 3,
@@ -106,6 +123,8 @@ def deliver_due(wh: Warehouse, settings: Settings, as_of: datetime, *, tries: in
     """Mail every due delivery; without an SMTP host (the demo) nothing is sent."""
     if not settings.smtp.host:
         return []
+    if (shared := pool.current()) is not None:
+        shared.finish_pending()  # mail only what is rendered and recorded
     with wh.read() as con:
         due = due_deliveries(con, out_root(settings))
     return deliver_many(wh, due, settings, as_of, tries=tries, backoff_s=backoff_s)
