@@ -1,15 +1,18 @@
 """The web in a real browser: Playwright driving Debian's chromium over a real server on 127.0.0.1.
 
 Log in, search, open an order, download CSV and PDF and read them back, resolve an exception as an
-operator and see it resolved in `konbini exceptions list`. Each page is photographed into docs/web/
-(described in docs/web.md).
+operator and see it resolved in `konbini exceptions list`. Each page is photographed; with
+KONBINI_SCREENSHOTS=update into docs/web/ (described in docs/web.md), otherwise into a temporary
+folder, so that a test run leaves the checkout as it was.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,8 @@ import pytest
 from .conftest import PASSWORD
 from .test_users_cli import konbini
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "web"
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "web"
+SHOTS = DOCS_SHOTS if os.environ.get("KONBINI_SCREENSHOTS") == "update" else Path(tempfile.mkdtemp())
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
