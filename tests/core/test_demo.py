@@ -27,10 +27,12 @@ GOLDEN_PLAN = "DemoPlan(days=5, orders_per_day=12, merchants=3, tail_days=10)"  
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under root, the DuckDB files left out."""
+    """Relative path -> sha256 of every file under root, the databases (DuckDB, the order API's
+    SQLite store) left out: they are state, not outputs, and their bytes are not ours to fix."""
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file() and ".duckdb" not in p.name
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".duckdb" not in p.name and ".sqlite" not in p.name
     }
 
 
