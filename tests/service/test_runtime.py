@@ -62,7 +62,8 @@ def warehouse_state(data_dir: Path) -> dict[str, tuple[int, str]]:
 
 def files_state(data_dir: Path) -> dict[str, str]:
     return {str(p.relative_to(data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(data_dir.rglob("*")) if p.is_file() and ".duckdb" not in p.name}
+            for p in sorted(data_dir.rglob("*"))
+            if p.is_file() and ".duckdb" not in p.name and ".sqlite" not in p.name}  # databases: state
 
 
 def test_one_off_commands_leave_the_state_of_prefect_flow_runs(prefect_harness, tmp_path, monkeypatch):
