@@ -26,6 +26,7 @@ import duckdb
 
 from tasks import publishing
 from tasks.errors import KonbiniError
+from tasks.redaction import analysts_select
 
 LOCK_TIMEOUT_S = 1800
 FIRST_REPORT_AFTER_S = 1.0  # a waiting command says whom it waits for after this long,
@@ -233,7 +234,7 @@ class Warehouse:
 
         The copy is rebuilt table by table rather than copied as a file, so that what analysts must
         not see never reaches it: customers' personal data, the raw bytes of received files (order
-        files hold personal data) and merchants' notification secrets (see REDACTED).
+        files hold personal data) and merchants' notification secrets (tasks/redaction.py).
         """
         target = self.path.with_name("analytics.duckdb")
         if publishing.note(self.path):  # inside publishing.deferred(): published once, on leaving
@@ -255,7 +256,7 @@ class Warehouse:
                     " and schema_name = 'main' order by table_name", [db]
                 ).fetchall()
                 for (table,) in tables:
-                    select = REDACTED.get(table, "select * from {db}.main.{t}").format(db=db, t=table)
+                    select = analysts_select(db, table)
                     con.execute(f"insert into analytics.main.{table} {select}")
                 con.execute("detach analytics")
                 publish_private(con, db, self.path)  # the web's copy of personal data (tasks/portal)
@@ -263,18 +264,6 @@ class Warehouse:
                 con.close()
             os.replace(tmp, target)
         return target
-
-
-# What the analysts' copy holds instead of the full table.
-REDACTED: dict[str, str] = {
-    "order_customers": "select * from {db}.main.{t} limit 0",  # personal data: the table stays, empty
-    "inbound_files": "select * replace (cast('' as blob) as content) from {db}.main.{t}",
-    "merchants": "select * replace (cast(null as varchar) as notify_secret) from {db}.main.{t}",
-    # a refunded customer's bank account and name are personal data (treasury.md)
-    "refund_payments": "select * replace ('' as bank_code, '' as branch_code, '' as account_type,"
-                       " '' as account_number, '' as holder_name) from {db}.main.{t}",
-    "refund_files": "select * replace (cast('' as blob) as content) from {db}.main.{t}",
-}
 
 
 @contextmanager

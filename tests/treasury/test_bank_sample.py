@@ -133,3 +133,23 @@ def test_incremental_runs_give_the_full_runs_answer(warehouse, settings):
         assert reconcile(con, jst(2026, 11, 20), incremental=True).scope == "incremental"
         assert balances(con) == EXPECTED_BALANCES
         assert treasury_exceptions(con) == EXPECTED_EXCEPTIONS
+
+
+def test_unknown_remitters_name_stays_out_of_the_analysts_copy(sample_world):
+    """A remitter no rule recognised may be a person: the analysts' copy keeps the chains' names, the
+    amount and 照会番号, but not that name (nor its EDI), in the records or in the exception."""
+    import duckdb
+
+    with sample_world.write() as con:
+        reconcile(con, jst(2026, 11, 20))
+    copy = duckdb.connect(str(sample_world.publish()), read_only=True)
+    try:
+        names = copy.execute("select matched_to, remitter_name, amount from v_bank_transfers"
+                             " order by booking_date, inquiry_no").fetchall()
+        detail = copy.execute("select detail from exceptions where code = 'UNKNOWN_REMITTER'").fetchall()
+    finally:
+        copy.close()
+    assert [(m, a) for m, _, a in names] == [("source", 59_980), ("source", 299_999), ("unknown", 10_000),
+                                             ("source", 157_000)]
+    assert names[2][1] == "" and all(n for m, n, _ in names if m == "source")
+    assert detail == [("照会番号 000003",)]
