@@ -106,8 +106,8 @@ def validate_master(
         raw[name] = frame.with_columns(pl.col("row").is_in(failed["row"].implode()).not_().alias("form_ok"))
 
     if "merchants.csv" in raw:
-        reasons += _kana_reasons(raw["merchants.csv"])
-        reasons += _bank_reasons(raw["merchants.csv"])
+        reasons += kana_reasons(raw["merchants.csv"])
+        reasons += bank_reasons(raw["merchants.csv"])
         reasons += _notify_url_reasons(raw["merchants.csv"])
     keys = {"merchants.csv": "merchant_id", "sites.csv": "site_id", "fee_plans.csv": "plan_id"}
     for name, key in keys.items():
@@ -197,7 +197,7 @@ def _notify_url_reasons(merchants: pl.DataFrame) -> list[Reason]:
             for line, url in rows.iter_rows() if (why := notify_url_problem(url)) is not None]
 
 
-def _kana_reasons(merchants: pl.DataFrame) -> list[Reason]:
+def kana_reasons(merchants: pl.DataFrame) -> list[Reason]:
     """name_kana must fit the Zengin character set (full-width input is converted) and 30 characters."""
     reasons = []
     for line, value in merchants.select(LINE, "name_kana").iter_rows():
@@ -216,7 +216,7 @@ def _kana_reasons(merchants: pl.DataFrame) -> list[Reason]:
     return reasons
 
 
-def _bank_reasons(merchants: pl.DataFrame) -> list[Reason]:
+def bank_reasons(merchants: pl.DataFrame) -> list[Reason]:
     """The bank and branch must be in the Zengin bank-code data (payouts take their names from it)."""
     reasons = []
     rows = merchants.filter(

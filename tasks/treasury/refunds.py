@@ -31,8 +31,7 @@ from tasks.kana import to_zengin
 from tasks.lookups import require_exception
 
 # The master's checks of an account, reused (not copied): its Pandera columns and its Zengin rules.
-from tasks.master import _bank_reasons as bank_reasons
-from tasks.master import _kana_reasons as kana_reasons
+from tasks.master import bank_reasons, kana_reasons
 from tasks.settings import Settings
 from tasks.settle.payouts import our_remitter, put_on_disk
 from tasks.settle.zengin import Account, Transfer, bank_names, read_trailer, write_payout_file

@@ -64,11 +64,16 @@ def test_an_order_arriving_after_its_payment_makes_the_event(facts):
     )
 
 
-def test_history_before_the_merchant_had_a_notify_url_is_not_sent(facts):
-    facts.master(jst(2026, 11, 1), {"M000001": (None, None)})
+def _two_orders_first_paid(facts, url: str | None, secret: str | None) -> None:
+    """M000001 (notify URL as given) with orders A-1 and A-2; A-1's 速報 ingested 11-03 10:00."""
+    facts.master(jst(2026, 11, 1), {"M000001": (url, secret)})
     facts.order("M000001", "A-1", "seven", "1000000000001", 3980, date(2026, 11, 9), jst(2026, 11, 2, 10))
     facts.order("M000001", "A-2", "seven", "1000000000002", 3980, date(2026, 11, 9), jst(2026, 11, 2, 10))
     facts.record("seven", "01", "1000000000001", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 3, 10))
+
+
+def test_history_before_the_merchant_had_a_notify_url_is_not_sent(facts):
+    _two_orders_first_paid(facts, None, None)
     assert enqueue_events(facts.con, jst(2026, 11, 4)) == 0
     facts.master(jst(2026, 11, 5), {"M000001": (URL, SECRET)})
     facts.record("seven", "01", "1000000000002", jst(2026, 11, 5, 9), "0001234", 3980, jst(2026, 11, 5, 10))
@@ -164,10 +169,7 @@ def test_a_resent_record_counts_from_its_first_sighting(facts):
 
 
 def test_the_enqueue_looks_only_at_files_after_its_mark(facts):
-    facts.master(jst(2026, 11, 1), {"M000001": (URL, SECRET)})
-    facts.order("M000001", "A-1", "seven", "1000000000001", 3980, date(2026, 11, 9), jst(2026, 11, 2, 10))
-    facts.order("M000001", "A-2", "seven", "1000000000002", 3980, date(2026, 11, 9), jst(2026, 11, 2, 10))
-    facts.record("seven", "01", "1000000000001", jst(2026, 11, 3, 9), "0001234", 3980, jst(2026, 11, 3, 10))
+    _two_orders_first_paid(facts, URL, SECRET)
     assert enqueue_events(facts.con, jst(2026, 11, 4)) == 1
     marks = facts.con.execute("select as_of, max_file_id, enqueued from notification_enqueue_marks")
     marks = marks.fetchall()
