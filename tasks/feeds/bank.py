@@ -23,7 +23,7 @@ from datetime import date, datetime
 import polars as pl
 
 from schemas.bank import BANK_DATA, BANK_END, BANK_HEADER, BANK_TRAILER, REIWA_OFFSET, wareki_date
-from tasks.feeds.checks import expect_equal, schema_reasons, trailer_reasons
+from tasks.feeds.checks import expect_equal, schemas_reasons, trailer_reasons
 from tasks.feeds.layout import Field, FixedLayout, Record, format_record
 from tasks.feeds.reader import limited, read_fixed
 from tasks.inbox import InboundFile, Reason
@@ -95,6 +95,7 @@ class BankParsed:
     created_date: date | None = None  # 作成日 of the header
     from_date: date | None = None  # 勘定日(自)
     to_date: date | None = None  # 勘定日(至)
+    booked: tuple[date | None, date | None] = (None, None)  # first and last 勘定日 of the transfers
 
 
 def wareki(d: date) -> str:
@@ -131,8 +132,10 @@ def build_file(created_at: datetime, from_date: date, to_date: date, records: li
     return b"".join(rec + b"\r\n" for rec in out)
 
 
-def _header_reasons(header: pl.DataFrame, f: InboundFile, account: PayoutAccount) -> list[Reason]:
-    """The header's account must be ours; its creation date the file name's; 自 ≤ 至."""
+def _header_reasons(header: pl.DataFrame, dates: tuple, f: InboundFile,
+                    account: PayoutAccount) -> list[Reason]:
+    """The header's account must be ours; its creation date the file name's; 自 ≤ 至.
+    `dates`: the header's (作成日, 勘定日(自), 勘定日(至)) as dates (None when no date)."""
     if header.height != 1:
         return []
     h = header.row(0, named=True)
@@ -143,13 +146,13 @@ def _header_reasons(header: pl.DataFrame, f: InboundFile, account: PayoutAccount
         reasons += expect_equal(f"header {name} (our account)", h[name], ours, no, name)
     reasons += expect_equal("header 作成日 (file name)", h["created_date"], wareki(f.meta.created_at.date()),
                             no, "created_date")
-    lo, hi = header.select(wareki_date(pl.col("from_date")), wareki_date(pl.col("to_date"))).row(0)
+    _, lo, hi = dates
     if lo is not None and hi is not None and lo > hi:
         reasons.append(Reason(f"勘定日(自) {lo} is after 勘定日(至) {hi}", no, "from_date", h["from_date"]))
     return reasons
 
 
-def _transfers(data: pl.DataFrame) -> pl.DataFrame:
+def _transfers(data: pl.LazyFrame) -> pl.LazyFrame:
     def trimmed(name: str) -> pl.Expr:
         return pl.col(name).str.strip_chars_end(" ")
 
@@ -161,58 +164,75 @@ def _transfers(data: pl.DataFrame) -> pl.DataFrame:
         remitter_code=pl.col("remitter_code"), remitter_name=trimmed("remitter_name"),
         sending_bank=trimmed("sending_bank"), sending_branch=trimmed("sending_branch"),
         is_cancellation=pl.col("cancel") == "1", edi=trimmed("edi"),
-    )
+    ).select(pl.col(c).cast(t) for c, t in TRANSFER_SCHEMA.items())
 
 
-def _data_reasons(t: pl.DataFrame, lo: date | None, hi: date | None) -> list[Reason]:
+_KEY = ["inquiry_no", "is_cancellation"]
+_SUMS = ("count", "total", "cancel_count", "cancel_total")  # the trailer's, in its order
+
+
+def _data_checks(t: pl.DataFrame, lo: date | None, hi: date | None) -> dict:
+    """In one Polars pass: whether each check of `_data_reasons` may fail (a cheap test that is
+    true whenever the check fails), the sums the trailer must give (`count`, `total`,
+    `cancel_count`, `cancel_total`) and the first and last 勘定日 (`first_day`, `last_day`)."""
+    c = pl.col("is_cancellation")
+    outside = (~pl.col("booking_date").is_between(lo, hi)).any() if lo is not None and hi is not None \
+        else pl.lit(False)
+    return t.select(count=(~c).sum(), total=pl.col("amount").filter(~c).sum(),
+                    cancel_count=c.sum(), cancel_total=pl.col("amount").filter(c).sum(),
+                    outside=outside, repeated=pl.struct(_KEY).is_duplicated().any(),
+                    cancels=c.any(), first_day=pl.col("booking_date").min(),
+                    last_day=pl.col("booking_date").max()).row(0, named=True)
+
+
+def _data_reasons(t: pl.DataFrame, lo: date | None, hi: date | None, may_fail: dict) -> list[Reason]:
     """勘定日 within the header's range; one transfer and one cancellation per 照会番号 at most;
-    a cancellation of a transfer of this file repeats its amount."""
+    a cancellation of a transfer of this file repeats its amount. Each check worded only when
+    `may_fail` (from `_data_checks`) says it may have failed: the usual file skips them all."""
     reasons = []
-    if lo is not None and hi is not None:
+    if may_fail["outside"]:
         outside = t.filter(~pl.col("booking_date").is_between(lo, hi))
         reasons += limited([
             Reason(f"勘定日 {d} is outside the header's range {lo}..{hi}", no, "booking_date", str(d))
             for no, d in outside.filter(pl.col("booking_date").is_not_null())
             .select("record_no", "booking_date").iter_rows()], "a 勘定日 outside the range")
-    key = ["inquiry_no", "is_cancellation"]
-    dup = t.with_columns(first=pl.col("record_no").min().over(key))
-    dup = dup.filter(pl.col("record_no") != pl.col("first"))
-    reasons += limited([
-        Reason(f"照会番号 {q} again (record {first}): unique within the file", no, "inquiry_no", q)
-        for no, q, first in dup.select("record_no", "inquiry_no", "first").iter_rows()],
-        "a repeated 照会番号")
-    pairs = t.filter(pl.col("is_cancellation")).join(
-        t.filter(~pl.col("is_cancellation")), on=["inquiry_no", "booking_date"], suffix="_of")
-    reasons += limited([
-        Reason(f"cancels record {of} of {amount_of} yen with another amount", no, "amount", str(amount))
-        for no, amount, of, amount_of in pairs.filter(pl.col("amount") != pl.col("amount_of"))
-        .select("record_no", "amount", "record_no_of", "amount_of").iter_rows()], "a cancellation's amount")
+    if may_fail["repeated"]:
+        dup = t.with_columns(first=pl.col("record_no").min().over(_KEY))
+        dup = dup.filter(pl.col("record_no") != pl.col("first"))
+        reasons += limited([
+            Reason(f"照会番号 {q} again (record {first}): unique within the file", no, "inquiry_no", q)
+            for no, q, first in dup.select("record_no", "inquiry_no", "first").iter_rows()],
+            "a repeated 照会番号")
+    if may_fail["cancels"]:
+        pairs = t.filter(pl.col("is_cancellation")).join(
+            t.filter(~pl.col("is_cancellation")), on=["inquiry_no", "booking_date"], suffix="_of")
+        reasons += limited([
+            Reason(f"cancels record {of} of {amount_of} yen with another amount", no, "amount", str(amount))
+            for no, amount, of, amount_of in pairs.filter(pl.col("amount") != pl.col("amount_of"))
+            .select("record_no", "amount", "record_no_of", "amount_of").iter_rows()],
+            "a cancellation's amount")
     return reasons
 
 
-def _computed_sums(t: pl.DataFrame) -> dict[str, int]:
-    c = pl.col("is_cancellation")
-    return t.select(count=(~c).sum(), total=pl.col("amount").filter(~c).sum(),
-                    cancel_count=c.sum(), cancel_total=pl.col("amount").filter(c).sum()).row(0, named=True)
-
-
 def parse(f: InboundFile, settings: Settings) -> BankParsed:
-    """Read and check a whole BANK_IN file: its transfers and every reason found."""
+    """Read and check a whole BANK_IN file: its transfers and every reason found.
+
+    The usual (valid) file costs few Polars calls: the schemas in one, the transfers and the
+    header's dates in one, the data checks and the trailer's sums in one."""
     read = read_fixed(f.content, LAYOUT)
     reasons = list(read.reasons)
     if not read.records:
         return BankParsed(None, reasons)
     header, data, trailer = read.records["header"], read.records["data"], read.records["trailer"]
-    for frame, schema in ((header, BANK_HEADER), (data, BANK_DATA), (trailer, BANK_TRAILER),
-                          (read.records["end"], BANK_END)):
-        reasons += schema_reasons(frame, schema)
-    reasons += _header_reasons(header, f, settings.payout_account)
-    created = lo = hi = None
-    if header.height == 1:
-        created, lo, hi = header.select(
-            *(wareki_date(pl.col(c)) for c in ("created_date", "from_date", "to_date"))).row(0)
-    transfers = _transfers(data)
-    reasons += _data_reasons(transfers, lo, hi)
-    reasons += trailer_reasons(trailer, _computed_sums(transfers))
-    return BankParsed(transfers.select(pl.col(c).cast(t) for c, t in TRANSFER_SCHEMA.items()),
-                      reasons, created, lo, hi)
+    reasons += schemas_reasons([(header, BANK_HEADER), (data, BANK_DATA), (trailer, BANK_TRAILER),
+                                (read.records["end"], BANK_END)])
+    dates, transfers = pl.collect_all([
+        header.lazy().select(wareki_date(pl.col(c)) for c in ("created_date", "from_date", "to_date")),
+        _transfers(data.lazy())])
+    dates = dates.row(0) if header.height == 1 else (None, None, None)
+    reasons += _header_reasons(header, dates, f, settings.payout_account)
+    created, lo, hi = dates
+    checks = _data_checks(transfers, lo, hi)
+    reasons += _data_reasons(transfers, lo, hi, checks)
+    reasons += trailer_reasons(trailer, {k: checks[k] for k in _SUMS})
+    return BankParsed(transfers, reasons, created, lo, hi, (checks["first_day"], checks["last_day"]))

@@ -41,11 +41,14 @@ def transfer_id(booking_date: date, inquiry_no: str) -> str:
     return hashlib.md5(f"{booking_date:%Y-%m-%d}|{inquiry_no}".encode()).hexdigest()
 
 
-def _conflict_reasons(con: duckdb.DuckDBPyConnection) -> list[Reason]:
-    """Staged records whose transfer is stored (accepted earlier) with other facts."""
+def _conflict_reasons(con: duckdb.DuckDBPyConnection, lo: date | None, hi: date | None) -> list[Reason]:
+    """Staged records (勘定日 from lo to hi) whose transfer is stored (accepted earlier) with other facts."""
+    # the usual file books days nothing stored books yet: one probe of those days, no join
+    if lo is None or con.execute("select 1 from bank_records where booking_date between ? and ? limit 1",
+                                 [lo, hi]).fetchone() is None:
+        return []
     differs = " or ".join(f"n.{c} is distinct from r.{c}" for c in bank.FACTS)
     facts = ", ".join(f"n.{c} is distinct from r.{c}" for c in bank.FACTS)
-    lo, hi = con.execute(f"select min(booking_date), max(booking_date) from {_STAGED}").fetchone()
     # joined on the identity itself (equal identities, equal ids), pruned by 勘定日: a scan of the
     # stored records of those days only, however many years the table holds
     rows = con.execute(f"""
@@ -80,7 +83,7 @@ def ingest_bank_file(con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: date
         transfers = transfers.filter(pl.col("booking_date").is_not_null() & pl.col("amount").is_not_null())
         con.register(_STAGED, transfers)
         try:
-            reasons += _conflict_reasons(con)
+            reasons += _conflict_reasons(con, *parsed.booked)
             if not reasons:
                 file_id = record_file(con, f, "accepted", received_at)
                 created = datetime(*parsed.created_date.timetuple()[:3])
