@@ -59,19 +59,23 @@ def _confirmed_sql(c: Ctx) -> str:
 
 
 def _facts_sql(c: Ctx) -> str:
-    """(source, day, at, expected, received): every change of a chain balance with its fact time."""
+    """(source, day, at, expected, received): every change of a chain balance with its fact time.
+    Each part is summed on its own first (ten million payments become a few rows per day and
+    chain), the chain named by its source after that."""
     return f"""
         select source, day, known_at, sum(expected)::bigint as expected, sum(received)::bigint as received
         from (
-            select case chain {_SOURCE_OF_CHAIN} end as source,
-                   transfer_date as day, confirmed_at as known_at, amount as expected, 0 as received
-            from ({_confirmed_sql(c)}) p(chain, transfer_date, confirmed_at, amount)
+            select case chain {_SOURCE_OF_CHAIN} end as source, transfer_date, confirmed_at, expected, 0
+            from (select chain, transfer_date, confirmed_at, sum(amount) as expected
+                  from ({_confirmed_sql(c)}) p(chain, transfer_date, confirmed_at, amount) group by all)
             union all
-            select source, bank_day, first_at, 0, amount from rc_bank_transfers where source is not null
+            select source, bank_day, first_at, 0, sum(amount)
+            from rc_bank_transfers where source is not null group by all
             union all  -- cancelled or claimed as something else: no longer the chain's money
-            select source, bank_day, greatest(first_at, least(cancelled_at, claimed_at)), 0, -amount
+            select source, bank_day, greatest(first_at, least(cancelled_at, claimed_at)), 0, -sum(amount)
             from rc_bank_transfers where source is not null and least(cancelled_at, claimed_at) is not null
-        ) group by all"""
+            group by all
+        ) t(source, day, known_at, expected, received) group by all"""
 
 
 def _covered_sql(c: Ctx) -> str:
@@ -119,7 +123,6 @@ class Sweep:
 
     def observe(self, at: datetime, sources: tuple[str, ...]) -> None:
         """After the facts of time `at`: open, update or clear each source's exception."""
-        covered_days = [d for d, c in zip(self.days, self.covered, strict=True) if c] if sources else []
         for s in sources:
             b = self.balances(s)
             key = None
@@ -127,7 +130,7 @@ class Sweep:
                 sign = np.sign(b)
                 other = np.flatnonzero(sign != sign[-1])
                 start = int(other[-1]) + 1 if len(other) else 0
-                key = (SHORT if b[-1] > 0 else OVER, s, covered_days[start])
+                key = (SHORT if b[-1] > 0 else OVER, s, self.days[int(np.flatnonzero(self.covered)[start])])
             before = self.current.get(s)
             if before is not None and before != key:
                 self.episodes[before].cleared_at = at
@@ -138,23 +141,29 @@ class Sweep:
 
 
 def _replay(facts: pl.DataFrame, covered: pl.DataFrame) -> Sweep:
-    days = sorted(set(facts["day"].drop_nulls().to_list()) | set(covered["day"].to_list()))
+    """The sweep over the facts' ingestion times. A time whose facts name no day (nor cover one)
+    changes no balance: skipped. Facts and covered days are a few rows per day and source, read
+    once into per-time lists (no frame per time)."""
+    facts = facts.filter(pl.col("day").is_not_null())
+    days = sorted(set(facts["day"].to_list()) | set(covered["day"].to_list()))
     sweep = Sweep(days)
     index = {d: i for i, d in enumerate(days)}
-    times = sorted(set(facts["known_at"].to_list()) | set(covered["known_at"].to_list()))
-    by_time = facts.filter(pl.col("day").is_not_null()).partition_by("known_at", as_dict=True)
-    cover_by_time = covered.partition_by("known_at", as_dict=True)
-    for at in times:
+    changes: dict[datetime, list[tuple[str, int, int, int]]] = {}
+    for source, day, at, expected, received in facts.select(
+            "source", "day", "known_at", "expected", "received").iter_rows():
+        changes.setdefault(at, []).append((source, index[day], expected, received))
+    covers: dict[datetime, list[int]] = {}
+    for day, at in covered.select("day", "known_at").iter_rows():
+        covers.setdefault(at, []).append(index[day])
+    for at in sorted(changes.keys() | covers.keys()):
         touched: set[str] = set()
-        rows = by_time.get((at,))
-        if rows is not None:
-            for source, day, _, expected, received in rows.iter_rows():
-                sweep.expected[source][index[day]] += expected
-                sweep.received[source][index[day]] += received
-                touched.add(source)
-        cover = cover_by_time.get((at,))
+        for source, i, expected, received in changes.get(at, ()):
+            sweep.expected[source][i] += expected
+            sweep.received[source][i] += received
+            touched.add(source)
+        cover = covers.get(at)
         if cover is not None:
-            sweep.covered[[index[d] for d in cover["day"].to_list()]] = True
+            sweep.covered[cover] = True
             touched = set(SOURCES)
         if sweep.covered.any():
             sweep.observe(at, tuple(s for s in SOURCES if s in touched))

@@ -33,16 +33,15 @@ def sources_sql() -> str:
 def transfers(c: Ctx) -> str:
     none = "" if c.gaps else "and false"
     return f"""
-        with r as (
-            select transfer_id,
+        with r as (  -- grouped by the identity (勘定日, 照会番号) itself: transfer_id is its md5
+            select any_value(transfer_id) as transfer_id,
                 min(ingested_at) filter (where not is_cancellation) as first_at,
                 min(ingested_at) filter (where is_cancellation) as cancelled_at,
-                arg_min(booking_date, ingested_at) filter (where not is_cancellation) as bank_day,
-                arg_min(inquiry_no, ingested_at) filter (where not is_cancellation) as inquiry_no,
+                booking_date as bank_day, inquiry_no,
                 arg_min(amount, ingested_at) filter (where not is_cancellation) as amount,
                 arg_min(trim(remitter_name), ingested_at) filter (where not is_cancellation) as remitter_name
             from bank_records where ingested_at <= {c.at} {none}
-            group by transfer_id
+            group by booking_date, inquiry_no
         ), k as (
             select transfer_id, min(claimed_at) as claimed_at,
                    arg_min(claimed_by, (claimed_at, claim_id)) as claimed_by,
