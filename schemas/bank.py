@@ -21,9 +21,12 @@ ZENGIN_TEXT = r"^[0-9A-Z ()\-./\uff66-\uff9f]*$"
 
 
 def wareki_date(e: pl.Expr) -> pl.Expr:
-    """A 和暦 YYMMDD text as a date (null when it is no date of the 令和 era)."""
-    year = (e.str.slice(0, 2).cast(pl.Int32, strict=False) + REIWA_OFFSET).cast(pl.String)
-    d = pl.concat_str([year, e.str.slice(2, 4)]).str.to_date("%Y%m%d", strict=False)
+    """A 和暦 YYMMDD text as a date (null when it is no date of the 令和 era).
+
+    YYMMDD as a number plus 2018 × 10⁴ is the Gregorian YYYYMMDD (one cast and one parse: this
+    runs several times per BANK_IN file, where fewer expression nodes cost less)."""
+    yyyymmdd = (e.cast(pl.Int32, strict=False) + REIWA_OFFSET * 10_000).cast(pl.String)
+    d = yyyymmdd.str.to_date("%Y%m%d", strict=False)
     return pl.when(e.str.contains(r"^[0-9]{6}$") & (d >= REIWA_START)).then(d)
 
 

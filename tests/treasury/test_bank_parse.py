@@ -45,3 +45,15 @@ def test_repeated_inquiry_numbers_and_a_cancellation_of_another_amount(settings)
 def test_no_data_record_books_no_day(settings):
     p = parsed(settings, [])
     assert p.reasons == [] and p.transfers.height == 0 and p.booked == (None, None)
+
+
+def test_wareki_dates_of_the_reiwa_era_only():
+    import polars as pl
+
+    from schemas.bank import wareki_date
+
+    texts = ["081113", "010501", "010430", "100229", "110229", "081131", "081300", "08113 ", "+81113",
+             "0811a3", "0811130", "", None, "991231"]
+    got = pl.DataFrame({"t": texts}, schema={"t": pl.String}).select(wareki_date(pl.col("t")))["t"].to_list()
+    assert got == [date(2026, 11, 13), date(2019, 5, 1), None, date(2028, 2, 29), None, None, None, None,
+                   None, None, None, None, None, date(2117, 12, 31)]
