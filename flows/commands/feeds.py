@@ -35,8 +35,7 @@ def register(app: typer.Typer) -> None:
         Exit code 1 when a file needs attention (quarantined, rejected unread, unreadable or not
         moved aside), 2 on an error.
         """
-        from tasks.api_orders.export import export as export_intake
-        from tasks.ingest import pull
+        from tasks.intake_pull import export_and_pull
         from tasks.settings import get_settings
         from tasks.warehouse import open_warehouse
 
@@ -45,8 +44,7 @@ def register(app: typer.Typer) -> None:
             raise KonbiniError(f"inbox folder {path} does not exist or is not a folder")
         settings = get_settings()
         warehouse = open_warehouse(settings)
-        export_intake(settings, when, path)  # the order API's accepted orders join the inbox first
-        outcomes = pull(warehouse, when, settings, path, retry_delays=(1.0, 5.0))
+        outcomes = export_and_pull(warehouse, when, settings, path, retry_delays=(1.0, 5.0))
         if any(o.state in STATES for o in outcomes):
             warehouse.publish()
         table = Table(title=f"inbox pulled as of {when:%Y-%m-%d %H:%M} JST: {len(outcomes)} file(s)")
