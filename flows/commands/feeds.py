@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.commands.options import as_of_option as _as_of
+from flows.commands.options import print_table
 from tasks.errors import KonbiniError
 
 out = Console()
@@ -82,7 +83,7 @@ def register(app: typer.Typer) -> None:
             rows = recorded_files(con, state, kind, limit)
         table = Table(title=f"{len(rows)} file(s)" + (f" {state}" if state else ""))
         for c in ("id", "file", "kind", "seq", "created", "received", "state", "records", "reasons"):
-            table.add_column(c, overflow="fold")
+            table.add_column(c, no_wrap=c in ("id", "file", "kind", "seq"))
         for r in rows:
             table.add_row(
                 str(r.file_id),
@@ -95,7 +96,7 @@ def register(app: typer.Typer) -> None:
                 str(r.records),
                 _reasons(r.reasons),
             )
-        out.print(table)
+        print_table(out, table)  # nothing cut; cells printed as data, unhighlighted (cheaper)
 
     @app.command("sequences")
     def sequences_cmd(
