@@ -20,10 +20,10 @@ from prefect.states import Completed, Failed, State
 
 from flows import runtime
 from tasks import clock
-from tasks.api_orders.export import export as export_intake
 from tasks.inbox import FileOutcome
 from tasks.inbox_kinds import BY_KIND
-from tasks.ingest import RETRY_DELAYS, SourceUnreachable, pull
+from tasks.ingest import RETRY_DELAYS, SourceUnreachable
+from tasks.intake_pull import export_and_pull
 from tasks.settings import get_settings
 from tasks.warehouse import open_warehouse
 
@@ -91,8 +91,8 @@ def pull_inbox(as_of: datetime, inbox: str | None, retry_delays: list[float]) ->
     settings = get_settings()
     logger = runtime.logger()
     try:
-        export_intake(settings, as_of, inbox)  # the order API's accepted orders join the inbox first
-        outcomes = pull(open_warehouse(settings), as_of, settings, inbox, retry_delays=retry_delays)
+        warehouse = open_warehouse(settings)
+        outcomes = export_and_pull(warehouse, as_of, settings, inbox, retry_delays=retry_delays)
     except SourceUnreachable as e:
         if e.alert:
             raise

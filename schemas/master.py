@@ -46,13 +46,13 @@ MERCHANTS = pa.DataFrameSchema(
         "settlement_cycle": text(matches(r"^(1|2|6)$", "must be 1, 2 or 6 (payouts a month)")),
         "fee_plan": text(matches(PLAN_ID_RE, "must be a plan_id (1 to 32 of A-Z a-z 0-9 - _)")),
         "bank_code": text(
-            matches(r"^\d{4}$", "must be 4 digits"),
+            matches(r"^[0-9]{4}$", "must be 4 digits"),
             holds(pl.col("bank_code") != JAPAN_POST_BANK,
                   "bank 9900 (ゆうちょ銀行, Japan Post Bank) is not allowed"),
         ),
-        "branch_code": text(matches(r"^\d{3}$", "must be 3 digits")),
+        "branch_code": text(matches(r"^[0-9]{3}$", "must be 3 digits")),
         "account_type": text(matches(r"^(1|2)$", "must be 1 (普通, ordinary) or 2 (当座, current)")),
-        "account_number": text(matches(r"^\d{7}$", "must be 7 digits")),
+        "account_number": text(matches(r"^[0-9]{7}$", "must be 7 digits")),
         "notify_url": text(matches(r"^$|^https://[^\s/?#]+[^\s]*$", "must be empty or an https:// URL")),
         "notify_secret": text(
             matches(rf"^$|^\S{{{SECRET_MIN},}}$",

@@ -32,8 +32,10 @@ PERSONAL_COLUMNS = frozenset({"customer_name_kana", "customer_phone", "customer_
 CANCEL_COLUMNS = ("merchant_id", "order_id", "cancelled_at")
 
 # ISO 8601 with seconds and an offset (`Z` or ±HH:MM); fractions of a second allowed.
-ISO_OFFSET_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
-DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+# ASCII digits only, here and below: `\d` would also take full-width ones (１２３).
+ISO_OFFSET_RE = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+                 r"(Z|[+-][0-9]{2}:[0-9]{2})$")
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # Full-width katakana (ァ..ヶ, ヴ included), the long-vowel mark and the full-width space.
 KANA_NAME_RE = r"^[\x{30A1}-\x{30F6}\x{30FC}\x{3000}]{1,40}$"
 EMAIL_RE = r"^$|^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"  # noqa: E501
@@ -55,12 +57,12 @@ def parse_date(col: str) -> pl.Expr:
 
 def parse_int(col: str, max_digits: int = 9) -> pl.Expr:
     """Digits only (no sign, no separators), at most `max_digits`, else null."""
-    digits = pl.col(col).str.contains(rf"^\d{{1,{max_digits}}}$")
+    digits = pl.col(col).str.contains(rf"^[0-9]{{1,{max_digits}}}$")
     return pl.when(digits).then(pl.col(col).cast(pl.Int64, strict=False))
 
 
-MERCHANT_ID = matches(r"^M\d{6}$", "must be M followed by 6 digits")
-SITE_ID = matches(r"^S\d{6}$", "must be S followed by 6 digits")
+MERCHANT_ID = matches(r"^M[0-9]{6}$", "must be M followed by 6 digits")
+SITE_ID = matches(r"^S[0-9]{6}$", "must be S followed by 6 digits")
 ORDER_ID = matches(r"^[A-Za-z0-9_-]{1,32}$", "must be 1 to 32 of A-Z a-z 0-9 - _")
 ISO_OFFSET = parses(parse_iso_offset, "must be an ISO 8601 date and time with seconds and offset, "
                                       "e.g. 2026-11-26T10:15:00+09:00")
@@ -71,7 +73,7 @@ ORDER_FORM = pa.DataFrameSchema(
         "site_id": text(SITE_ID),
         "order_id": text(ORDER_ID),
         "chain": text(one_of(CHAINS)),
-        "payment_reference": text(matches(r"^\d+$", "must be digits only")),
+        "payment_reference": text(matches(r"^[0-9]+$", "must be digits only")),
         "amount": text(parses(parse_int, "must be an integer number of yen (digits only)")),
         "tax_mode": text(matches(r"^(taxable|non_taxable)$", "must be taxable or non_taxable")),
         "tax_amount": text(parses(parse_int, "must be an integer number of yen (digits only)")),
@@ -79,7 +81,7 @@ ORDER_FORM = pa.DataFrameSchema(
         "due_date": text(parses(parse_date, "must be a real date YYYY-MM-DD")),
         "customer_name_kana": text(matches(
             KANA_NAME_RE, "must be 1 to 40 full-width katakana, ー or full-width spaces")),
-        "customer_phone": text(matches(r"^\d{10,11}$", "must be 10 or 11 digits")),
+        "customer_phone": text(matches(r"^[0-9]{10,11}$", "must be 10 or 11 digits")),
         "customer_email": text(matches(EMAIL_RE, "must be an e-mail address or empty")),
     },
     strict=False,

@@ -169,24 +169,31 @@ class RecordedFile:
     reasons: list[Reason]
 
 
+_RECORDS_OF_FILES = ("feed_records", "bank_records", "orders", "order_cancellations")  # each has file_id
+
+
 def recorded_files(
     con: duckdb.DuckDBPyConnection, state: str | None = None, kind: str | None = None, limit: int = 50
 ) -> list[RecordedFile]:
-    """The most recent recorded files, newest first, optionally of one state and one kind."""
+    """The most recent recorded files, newest first, optionally of one state and one kind, each with
+    the records the warehouse keeps from it (chains' and bank records, accepted orders or cancellations)."""
     rows = con.execute(
         """select f.file_id, f.folder || '/' || f.name, f.kind, f.sequence_no, f.created_at,
-                  f.received_at, f.state,
-                  (select count(*) from feed_records r where r.file_id = f.file_id) as records
+                  f.received_at, f.state
            from inbound_files f
            where ($state is null or f.state = $state) and ($kind is null or f.kind = $kind)
            order by f.file_id desc limit $limit""",
         {"state": state, "kind": kind, "limit": limit},
     ).fetchall()
+    ids = {"ids": [r[0] for r in rows]}
+    kept = " union all ".join(f"select file_id from {t} where file_id in (select unnest($ids))"
+                              for t in _RECORDS_OF_FILES)
+    records = dict(con.execute(f"select file_id, count(*) from ({kept}) group by file_id", ids).fetchall())
     reasons: dict[int, list[Reason]] = {}
     for fid, line_no, fld, value, reason in con.execute(
         "select file_id, line_no, field, value, reason from rejections"
         " where file_id in (select unnest($ids)) order by file_id, line_no nulls first",
-        {"ids": [r[0] for r in rows]},
+        ids,
     ).fetchall():
         reasons.setdefault(fid, []).append(Reason(reason, line_no, fld, value))
-    return [RecordedFile(*row, reasons.get(row[0], [])) for row in rows]
+    return [RecordedFile(*row, records.get(row[0], 0), reasons.get(row[0], [])) for row in rows]

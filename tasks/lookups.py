@@ -18,7 +18,7 @@ import duckdb
 from tasks.errors import KonbiniError
 from tasks.warehouse import Warehouse
 
-MERCHANT_ID = re.compile(r"M\d{6}")  # orders-and-master.md: `M` + 6 digits
+MERCHANT_ID = re.compile(r"M[0-9]{6}")  # orders-and-master.md: `M` + 6 digits
 EXCEPTION_ID = re.compile(r"EX[0-9a-f]{12}")  # tasks.reconcile.rules.exception_id
 
 

@@ -220,7 +220,7 @@ def bank_reasons(merchants: pl.DataFrame) -> list[Reason]:
     """The bank and branch must be in the Zengin bank-code data (payouts take their names from it)."""
     reasons = []
     rows = merchants.filter(
-        pl.col("bank_code").str.contains(r"^\d{4}$") & pl.col("branch_code").str.contains(r"^\d{3}$")
+        pl.col("bank_code").str.contains(r"^[0-9]{4}$") & pl.col("branch_code").str.contains(r"^[0-9]{3}$")
         & (pl.col("bank_code") != JAPAN_POST_BANK)
     ).select(LINE, "bank_code", "branch_code")
     for line, bank_code, branch_code in rows.iter_rows():

@@ -111,7 +111,7 @@ def _holder(lock_path: Path) -> str:
     return f"process {info['pid']} (`{info['command']}`) since {info['since']}"
 
 
-_DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")
+_DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (?P<prog>\S+) \(PID (?P<pid>[0-9]+)\)")
 
 
 def _connection_holder(error: duckdb.Error) -> str | None:

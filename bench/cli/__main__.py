@@ -18,25 +18,15 @@ machine, rerun it when the machine is quiet.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.cli.commands import KONBINI, bench_demo, bench_reconcile, environment, print_table, row, timed
-from bench.cli.readonly import commands as readonly_commands
+from bench.cli.commands import bench_demo, bench_reconcile, print_table, row
+from bench.cli.readonly import measure
 
 
 def bench_readonly(runs: int, code: Path | None, data: Path) -> list[str]:
-    if not (data / "warehouse.duckdb").is_file():
-        sys.exit(f"no warehouse in {data}: run `konbini demo` there first")
-    env = {**environment(data, code), "COLUMNS": "200"}
-    lines = []
-    for args in readonly_commands("M000001", "2026-10"):
-        timed([KONBINI, *args], env)  # warm the file cache
-        results = [timed([KONBINI, *args], env) for _ in range(runs)]
-        lines.append(row(f"`konbini {' '.join(args)}`", results, digits=2))
-        print(lines[-1], file=sys.stderr)
-    return lines
+    return [row(command, results, digits=2) for command, _, results in measure(data, {"": code}, runs)]
 
 
 def main() -> None:

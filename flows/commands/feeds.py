@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.commands.options import as_of_option as _as_of
+from flows.commands.options import print_table
 from tasks.errors import KonbiniError
 
 out = Console()
@@ -35,8 +36,7 @@ def register(app: typer.Typer) -> None:
         Exit code 1 when a file needs attention (quarantined, rejected unread, unreadable or not
         moved aside), 2 on an error.
         """
-        from tasks.api_orders.export import export as export_intake
-        from tasks.ingest import pull
+        from tasks.intake_pull import export_and_pull
         from tasks.settings import get_settings
         from tasks.warehouse import open_warehouse
 
@@ -45,8 +45,7 @@ def register(app: typer.Typer) -> None:
             raise KonbiniError(f"inbox folder {path} does not exist or is not a folder")
         settings = get_settings()
         warehouse = open_warehouse(settings)
-        export_intake(settings, when, path)  # the order API's accepted orders join the inbox first
-        outcomes = pull(warehouse, when, settings, path, retry_delays=(1.0, 5.0))
+        outcomes = export_and_pull(warehouse, when, settings, path, retry_delays=(1.0, 5.0))
         if any(o.state in STATES for o in outcomes):
             warehouse.publish()
         table = Table(title=f"inbox pulled as of {when:%Y-%m-%d %H:%M} JST: {len(outcomes)} file(s)")
@@ -84,7 +83,7 @@ def register(app: typer.Typer) -> None:
             rows = recorded_files(con, state, kind, limit)
         table = Table(title=f"{len(rows)} file(s)" + (f" {state}" if state else ""))
         for c in ("id", "file", "kind", "seq", "created", "received", "state", "records", "reasons"):
-            table.add_column(c, overflow="fold")
+            table.add_column(c, no_wrap=c in ("id", "file", "kind", "seq"))
         for r in rows:
             table.add_row(
                 str(r.file_id),
@@ -97,7 +96,7 @@ def register(app: typer.Typer) -> None:
                 str(r.records),
                 _reasons(r.reasons),
             )
-        out.print(table)
+        print_table(out, table)  # nothing cut; cells printed as data, unhighlighted (cheaper)
 
     @app.command("sequences")
     def sequences_cmd(

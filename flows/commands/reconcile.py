@@ -60,14 +60,18 @@ def register(app: typer.Typer) -> None:
             if merchant is not None:
                 require_merchant(con, merchant, "--merchant")
             rows = list_exceptions(con, state, code, merchant)
+        # the treasury's columns only when a row has them: the other exceptions are about payments
+        treasury = any(r["source"] or r["bank_day"] for r in rows)
         table = Table(title=f"exceptions ({len(rows)})")
         for c in ("id", "code", "state", "merchant", "order", "chain", "reference", "amount", "sequence",
-                  "raised at", "cleared at", "resolution"):
-            table.add_column(c, no_wrap=c in ("id", "code", "merchant", "order", "reference", "sequence"))
+                  *(("source", "bank day") if treasury else ()), "raised at", "cleared at", "resolution"):
+            table.add_column(c, no_wrap=c in ("id", "code", "merchant", "order", "reference", "sequence",
+                                              "bank day"))
         for r in rows:
             sequence = f"{r['sequence_kind']} {r['sequence_no']:06d}" if r["sequence_kind"] else ""
+            bank = (cell(r["source"]), cell(r["bank_day"])) if treasury else ()
             table.add_row(r["id"], r["code"], r["state"], cell(r["merchant_id"]), cell(r["order_id"]),
-                          cell(r["chain"]), cell(r["payment_reference"]), cell(r["amount"]), sequence,
+                          cell(r["chain"]), cell(r["payment_reference"]), cell(r["amount"]), sequence, *bank,
                           cell(r["raised_at"]), cell(r["cleared_at"]), cell(r["resolution"]))
         print_table(out, table)
 

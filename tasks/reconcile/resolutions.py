@@ -17,7 +17,6 @@ import duckdb
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 from tasks.reconcile.rules import ACTIONS, BY_CODE, DISMISS, RELEASE
-from tasks.reconcile.run import reconcile, require_present
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,9 @@ def resolve(
 
     Call inside the caller's transaction; it reconciles the exception's payment again as of `at`.
     """
+    # here, not at the top: the engine imports NumPy (treasury), which listing exceptions must not pay for
+    from tasks.reconcile.run import reconcile, require_present
+
     if action not in ACTIONS:
         raise KonbiniError(f"action {action!r}: must be one of {', '.join(ACTIONS)}")
     if not note or not note.strip():
@@ -116,7 +118,7 @@ def list_exceptions(
             params.append(value)
     sql = (
         "select id, code, state, merchant_id, order_id, chain, payment_reference, amount, sequence_kind,"
-        " sequence_no, raised_at, cleared_at, resolution from v_exceptions"
+        " sequence_no, source, bank_day, raised_at, cleared_at, resolution from v_exceptions"
         + (" where " + " and ".join(where) if where else "")
         + " order by raised_at, id"
     )

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from tasks.bank_calendar import add_business_days
-from tasks.inbox_kinds import SEQUENCED
 
 RELEASE, REFUND, DISMISS = "release", "refund", "dismiss"
 ACTIONS = (RELEASE, REFUND, DISMISS)
@@ -172,9 +171,19 @@ MATCHING: tuple[tuple[str, str], ...] = (
     ("PAID_AFTER_CANCEL", "o.cancellation_at is not null"),
 )
 MATCHING_FALLBACK = "DUPLICATE_PAYMENT"
-SEQUENCE_KINDS = SEQUENCED  # the inbox kinds with file sequence numbers (tasks/inbox_kinds.py)
 GAP_GRACE_HOURS = 1
 PRELIM_CONFIRM_BANK_DAYS = 10
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """SEQUENCE_KINDS, the inbox kinds with file sequence numbers (tasks/inbox_kinds.py), read when
+    first asked for: the inbox's registry imports every file handler (Polars, Pandera: seconds of
+    CPU), which the rule table's readers (`konbini exceptions list|show`) must not pay for."""
+    if name == "SEQUENCE_KINDS":
+        from tasks.inbox_kinds import SEQUENCED
+
+        return SEQUENCED
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def exception_id(code: str, *subject: object) -> str:

@@ -21,7 +21,7 @@ from tasks.errors import KonbiniError
 from tasks.lookups import require_merchant
 from tasks.treasury.conservation import require_conserved
 
-BANK_RECORD = re.compile(r"(\d{4}-\d{2}-\d{2})/(\d{6})")
+BANK_RECORD = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})/([0-9]{6})")
 ACCOUNT = ("bank_code", "branch_code", "account_type", "account_number")
 
 
