@@ -49,12 +49,13 @@ def _known(con: duckdb.DuckDBPyConnection, events: pl.DataFrame) -> tuple[int, l
     con.register(_STAGED, events)
     lo, hi = events["paid_date"].min(), events["paid_date"].max()
     same = " and ".join(f"r.{c} = n.{c}" for c in IDENTITY)
-    # the usual file resends nothing: first, are any of its references stored on its paid dates at
-    # all (a semi-join on one column, a third of the cost of the query below, whose join on every
-    # identity column, window, list and second join only a resend needs)
+    # the usual file resends nothing: first, is any of its (reference, kind) stored on its paid
+    # dates at all (a semi-join, a third of the cost of the query below, whose join on every
+    # identity column, window, list and second join only a resend needs). The kind is part of the
+    # identity: a 確報 file's references are stored already by their 速報 file, not resent by it
     (found,) = con.execute(
-        f"select count(*) from feed_records r where r.paid_date between ? and ?"
-        f" and r.reference in (select reference from {_STAGED})",
+        f"select count(*) from feed_records r semi join {_STAGED} n"
+        f" on r.reference = n.reference and r.kind = n.kind where r.paid_date between ? and ?",
         [lo, hi],
     ).fetchall()[0]
     if not found:
