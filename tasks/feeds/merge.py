@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from tasks.clock import naive_jst
-from tasks.feeds.checks import IDENTITY
+from tasks.feeds.checks import IDENTITY, Parsed
 from tasks.feeds.plausibility import created_after_arrival_reasons
 from tasks.feeds.reader import limited
 from tasks.feeds.sequences import TAKEN_SQL, taken_reasons, taken_wording
@@ -40,7 +40,20 @@ COLUMNS = (
 _STAGED = "_feed_file_records"
 
 
-def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, events: pl.DataFrame
+def prepare(f: InboundFile, settings: Settings) -> Parsed:
+    """Parse a feed file and keep the events with a complete identity (a broken one has its
+    reasons), also as the Arrow table DuckDB reads: all of the merge that needs no warehouse, which
+    the pull runs ahead of the writer (tasks.ingest)."""
+    from tasks.inbox_kinds import BY_KIND  # here: the registry of inbox kinds names this module
+
+    parsed = BY_KIND[f.meta.kind].parser.parse(f, settings)
+    if parsed.events is not None:
+        parsed.events = parsed.events.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))
+        parsed.staged = parsed.events.to_arrow()
+    return parsed
+
+
+def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, parsed: Parsed
            ) -> tuple[list[Reason], int, list[dict]]:
     """Register the file's records for DuckDB (as `_STAGED`, until `_unstage`) and look up, in one
     statement, the accepted files holding the file's sequence number (as reasons) and whether any
@@ -49,8 +62,8 @@ def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, events: pl.DataFrame
 
     Stored records are joined on the identity columns themselves (equal identities have equal md5s),
     pruned by paid date, which the identity includes."""
-    con.register(_STAGED, events)
-    lo, hi = events["paid_date"].min(), events["paid_date"].max()
+    con.register(_STAGED, parsed.staged)
+    lo, hi = parsed.events["paid_date"].min(), parsed.events["paid_date"].max()
     same = " and ".join(f"r.{c} = n.{c}" for c in IDENTITY)
     # the usual file resends nothing: first, is any of its (reference, kind) stored on its paid
     # dates at all (a semi-join, a third of the cost of the query below, whose join on every
@@ -104,9 +117,7 @@ def ingest_feed_file(
     con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime, settings: Settings
 ) -> FileOutcome:
     """Check, record and merge one SEJ, FM or CVS file, in the caller's transaction."""
-    from tasks.inbox_kinds import BY_KIND  # here: the registry of inbox kinds names this handler
-
-    parsed = f.parsed() if f.parsed is not None else BY_KIND[f.meta.kind].parser.parse(f, settings)
+    parsed = f.parsed() if f.parsed is not None else prepare(f, settings)
     received_at = naive_jst(as_of)
     reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at)
     events = parsed.events
@@ -114,8 +125,7 @@ def ingest_feed_file(
     if events is None:
         reasons += taken_reasons(con, f)
     else:
-        events = events.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))
-        taken, known, conflicts = _known(con, f, events)
+        taken, known, conflicts = _known(con, f, parsed)
         reasons += taken + conflict_reasons(conflicts)
     if reasons:
         if events is not None:
