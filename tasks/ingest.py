@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from tasks.errors import KonbiniError
-from tasks.feeds.merge import ingest_feed_file
+from tasks.feeds.merge import ingest_feed_file, prepare
 from tasks.inbox import FileName, FileOutcome, InboundFile, Reason, is_duplicate
 from tasks.inbox_kinds import BY_KIND
 from tasks.settings import Settings
@@ -143,7 +143,7 @@ def _fetch(src: Source, meta: FileName, settings: Settings, delays: Sequence[flo
         return _Fetched(error=e)
     kind = BY_KIND[meta.kind]
     if kind.handler is ingest_feed_file:
-        f.parsed = parsing.submit(kind.parser.parse, f, settings).result
+        f.parsed = parsing.submit(prepare, f, settings).result
     return _Fetched(f)
 
 

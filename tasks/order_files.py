@@ -4,6 +4,7 @@ and written to the rejection report for the merchant's front end) or quarantined
 
     accept_rows(con, f, as_of, settings, columns) -> Rows | FileOutcome   # quarantined: the outcome
     registered(con, name, frame)          # a frame visible to DuckDB under `name` in a with-block
+    reasons_frame(rows) / sql_reasons(con, sql) -> pl.DataFrame   # (ROW, field, reason)
     accepted(con, f, file_id, settings, rejected, counts) -> FileOutcome
     quarantine(con, f, received_at, reasons, settings) -> FileOutcome
     rejection_rows(raw, reasons, columns, row_reasons) -> pl.DataFrame
@@ -85,12 +86,14 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -
         con.unregister(name)
 
 
-def sql_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[int]:
-    return [r for (r,) in con.execute(sql).fetchall()]
+def reasons_frame(rows: list[tuple]) -> pl.DataFrame:
+    """(ROW, field, reason) tuples as a frame of REASONS_SCHEMA."""
+    return pl.DataFrame(rows, schema=REASONS_SCHEMA, orient="row")
 
 
 def sql_reasons(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    return con.sql(sql).pl().cast(REASONS_SCHEMA)  # type: ignore[arg-type]
+    # few rows, usually none: fetched as tuples, no Arrow round trip (a per-file fixed cost)
+    return reasons_frame(con.execute(sql).fetchall())
 
 
 def quarantine(con, f: InboundFile, received_at: datetime, reasons: list[Reason], settings) -> FileOutcome:

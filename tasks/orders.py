@@ -32,14 +32,12 @@ from tasks.api_orders.references import claim_references
 from tasks.csv_table import LINE
 from tasks.inbox import FileOutcome, InboundFile
 from tasks.order_files import (
-    REASONS_SCHEMA,
     ROW,
     accept_rows,
     accepted,
+    reasons_frame,
     registered,
     rejection_rows,
-    sql_reasons,
-    sql_rows,
 )
 
 # Columns compared to tell an identical redelivery from a conflict (everything the row says).
@@ -56,9 +54,10 @@ def ingest_orders_file(
     received_at, file_id, raw = rows.received_at, rows.file_id, rows.raw
 
     typed, reasons = judge(con, raw)
-    with registered(con, "konbini_incoming_orders", typed):
-        identical_rows = sql_rows(con, _IDENTICAL_SQL)
-        reasons = pl.concat([reasons, sql_reasons(con, _REGISTERED_SQL)])
+    with registered(con, "konbini_incoming_orders", typed):  # identical rows and conflicts: one statement
+        found = con.execute(f"{_IDENTICAL_SQL} union all {_REGISTERED_SQL}").fetchall()
+    identical_rows = [row for row, field, _ in found if field is None]
+    reasons = pl.concat([reasons, reasons_frame([r for r in found if r[1] is not None])])
     reasons = reasons.filter(~pl.col(ROW).is_in(identical_rows))
 
     # Within the file, rows are taken in line order: the first good row of a key is registered.
@@ -98,7 +97,7 @@ def judge(
     reasons = pl.concat([form, evaluate(ORDER_RULES, typed)])
     with registered(con, "konbini_incoming_orders", typed):
         master = con.execute(_MASTER_SQL).fetchall()  # few rows: no Arrow round trip
-    return typed, pl.concat([reasons, pl.DataFrame(master, schema=REASONS_SCHEMA, orient="row")])
+    return typed, pl.concat([reasons, reasons_frame(master)])
 
 
 def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:
@@ -115,9 +114,10 @@ def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:
     return typed
 
 
-# A row identical to its registered order (same key, same content) changes nothing and is no rejection.
+# A row identical to its registered order (same key, same content) changes nothing and is no rejection
+# (no field, no reason: asked in one statement with the conflicts below).
 _IDENTICAL_SQL = f"""
-select n.{ROW} from konbini_incoming_orders n
+select n.{ROW}, null::varchar as field, null::varchar as reason from konbini_incoming_orders n
 join orders o on o.merchant_id = n.merchant_id and o.order_id = n.order_id
 join order_customers c on c.merchant_id = o.merchant_id and c.order_id = o.order_id
 where n.form_ok
@@ -201,4 +201,4 @@ def _within_file(candidates: pl.DataFrame) -> tuple[list[int], pl.DataFrame]:
                             f" at line {by_ref[r][LINE]} of this file (references are never reused)"))
         else:
             by_key[k] = by_ref[r] = row
-    return identical, pl.DataFrame(reasons, schema=REASONS_SCHEMA, orient="row")
+    return identical, reasons_frame(reasons)

@@ -1,5 +1,5 @@
 """Ingest benchmark: `.venv/bin/python -m bench.ingest [--events 300000] [--sizes 1000 10000 50000]
-[--stored 10000000] [--work DIR]`.
+[--stored 10000000] [--data DIR] [--work DIR]`.
 
 For each file size (records per file), it generates valid SEJ, FM and CVS files (bench/ingest/files.py,
 not timed) holding `--events` events spread over the three feeds (40% SEJ, 30% FM, 30% CVS; half
@@ -10,7 +10,8 @@ not timed) holding `--events` events spread over the three feeds (40% SEJ, 30% F
 - cold: `tasks.ingest.pull` end to end (read, decode, parse, validate, check against the warehouse,
   merge one transaction per file, move aside) into an empty warehouse;
 - loaded: the same pull into a copy of a warehouse already holding `--stored` events (built once,
-  written in SQL, and kept in bench/out/ingest/ for later runs; copying it is not timed);
+  written in SQL, and kept in `--data` (default /work/bench-data/ingest/, outside the worktrees) for
+  later runs; copying it is not timed);
 - read_csv: DuckDB's own `read_csv` of the same records as one UTF-8 CSV into a table of a DuckDB file
   (checkpoint included), the reference rate.
 
@@ -39,7 +40,7 @@ from tasks.ingest import pull
 from tasks.settings import Settings
 from tasks.warehouse import Warehouse
 
-CACHE = Path(__file__).resolve().parents[1] / "out" / "ingest"  # bench/out/ is not in git
+DATA = Path("/work/bench-data/ingest")  # the stored warehouse, kept for later (idle) re-runs
 Result = tuple[float, float, int]  # wall seconds, CPU seconds, records
 
 
@@ -79,12 +80,12 @@ def restore(inbox: Path) -> None:
         processed.rmdir()
 
 
-def stored_warehouse(events: int) -> Path:
-    """A warehouse holding `events` events, built once and kept for later runs."""
-    path = CACHE / f"stored-{events}.duckdb"
+def stored_warehouse(events: int, data: Path) -> Path:
+    """A warehouse holding `events` events, built once in `data` and kept for later runs."""
+    path = data / f"stored-{events}.duckdb"
     if not path.exists():
         t = time.perf_counter()
-        CACHE.mkdir(parents=True, exist_ok=True)
+        data.mkdir(parents=True, exist_ok=True)
         building = path.with_name(path.name + ".building")
         building.unlink(missing_ok=True)
         wh = Warehouse(building)
@@ -159,6 +160,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300_000, help="events per file size")
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 50_000])
     parser.add_argument("--stored", type=int, default=10_000_000)
+    parser.add_argument("--data", type=Path, default=DATA, help="where the stored warehouse is kept")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temp dir)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="konbini-bench-ingest-"))
@@ -168,7 +170,7 @@ def main() -> None:
         f"machine: {os.cpu_count()} CPU ({platform.processor() or platform.machine()}), "
         f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Polars {pl.__version__}"
     )
-    stored = stored_warehouse(args.stored)
+    stored = stored_warehouse(args.stored, args.data)
     for size in args.sizes:
         one_size(work, size, args.events, stored, settings)
     if args.work is None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pandera.polars as pa
 import polars as pl
+import pyarrow
 
 from schemas.feeds import holds, holds_all
 from tasks.feeds.plausibility import paid_after_creation, paid_after_creation_reasons
@@ -47,6 +48,8 @@ class Parsed:
     events: pl.DataFrame | None  # EVENT_SCHEMA columns; None when the file could not be parsed
     reasons: list[Reason] = field(default_factory=list)
     created_at: datetime | None = None  # the file's creation time (header; CVS: its name)
+    # the events with a complete identity as one Arrow table for DuckDB (tasks.feeds.merge.prepare)
+    staged: pyarrow.Table | None = None
 
     @property
     def ok(self) -> bool:

@@ -127,12 +127,16 @@ def _rows(frame: pl.DataFrame, reason: str, field: str | None, value_col: str | 
     ], reason)
 
 
+# the check digit's expression (43 weighted slices) is built once, not per file
+_CHECK_DIGIT = gs1.check_digit_expr(pl.col("barcode")).cast(pl.String)
+
+
 def _barcode_reasons(data: pl.DataFrame, settings: Settings) -> list[Reason]:
     """The barcode: ours, intact, and for the amount the record says."""
     reasons = []
     code = pl.col("barcode")
     barcodes = data.lazy().filter(code.str.contains(r"^[0-9]{44}$")).with_columns(
-        expected=gs1.check_digit_expr(code).cast(pl.String),
+        expected=_CHECK_DIGIT,
         given=code.str.slice(43, 1),
     )
     amount = pl.col("amount").cast(pl.Int64, strict=False)

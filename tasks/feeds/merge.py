@@ -17,10 +17,10 @@ import duckdb
 import polars as pl
 
 from tasks.clock import naive_jst
-from tasks.feeds.checks import IDENTITY
+from tasks.feeds.checks import IDENTITY, Parsed
 from tasks.feeds.plausibility import created_after_arrival_reasons
 from tasks.feeds.reader import limited
-from tasks.feeds.sequences import taken_reasons
+from tasks.feeds.sequences import TAKEN_SQL, taken_reasons, taken_wording
 from tasks.inbox import FileOutcome, InboundFile, Reason, record_file
 from tasks.settings import Settings
 
@@ -40,25 +40,44 @@ COLUMNS = (
 _STAGED = "_feed_file_records"
 
 
-def _known(con: duckdb.DuckDBPyConnection, events: pl.DataFrame) -> tuple[int, list[dict]]:
-    """Register the file's records for DuckDB (as `_STAGED`, until `_unstage`) and look up the ones
-    already stored: how many, and those stored with other facts (stamp flag, dates, barcode).
+def prepare(f: InboundFile, settings: Settings) -> Parsed:
+    """Parse a feed file and keep the events with a complete identity (a broken one has its
+    reasons), also as the Arrow table DuckDB reads: all of the merge that needs no warehouse, which
+    the pull runs ahead of the writer (tasks.ingest)."""
+    from tasks.inbox_kinds import BY_KIND  # here: the registry of inbox kinds names this module
+
+    parsed = BY_KIND[f.meta.kind].parser.parse(f, settings)
+    if parsed.events is not None:
+        parsed.events = parsed.events.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))
+        parsed.staged = parsed.events.to_arrow()
+    return parsed
+
+
+def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, parsed: Parsed
+           ) -> tuple[list[Reason], int, list[dict]]:
+    """Register the file's records for DuckDB (as `_STAGED`, until `_unstage`) and look up, in one
+    statement, the accepted files holding the file's sequence number (as reasons) and whether any
+    record may be stored already; then, only if so, those already stored: how many, and those
+    stored with other facts (stamp flag, dates, barcode).
 
     Stored records are joined on the identity columns themselves (equal identities have equal md5s),
     pruned by paid date, which the identity includes."""
-    con.register(_STAGED, events)
-    lo, hi = events["paid_date"].min(), events["paid_date"].max()
+    con.register(_STAGED, parsed.staged)
+    lo, hi = parsed.events["paid_date"].min(), parsed.events["paid_date"].max()
     same = " and ".join(f"r.{c} = n.{c}" for c in IDENTITY)
-    # the usual file resends nothing: first, are any of its references stored on its paid dates at
-    # all (a semi-join on one column, a third of the cost of the query below, whose join on every
-    # identity column, window, list and second join only a resend needs)
-    (found,) = con.execute(
-        f"select count(*) from feed_records r where r.paid_date between ? and ?"
-        f" and r.reference in (select reference from {_STAGED})",
-        [lo, hi],
+    # the usual file resends nothing: first, is any of its (reference, kind) stored on its paid
+    # dates at all (a semi-join, a third of the cost of the query below, whose join on every
+    # identity column, window, list and second join only a resend needs). The kind is part of the
+    # identity: a 確報 file's references are stored already by their 速報 file, not resent by it
+    taken, found = con.execute(
+        f"select (select list(struct_pack(name, file_id)) from ({TAKEN_SQL})),"
+        f" (select count(*) from feed_records r semi join {_STAGED} n"
+        f"  on r.reference = n.reference and r.kind = n.kind where r.paid_date between ? and ?)",
+        [f.meta.kind, f.meta.sequence_no, lo, hi],
     ).fetchall()[0]
+    taken = taken_wording(f, [(t["name"], t["file_id"]) for t in taken or []])
     if not found:
-        return 0, []
+        return taken, 0, []
     differs = " or ".join(f"n.{c} is distinct from r.{c}" for c in FACTS)
     facts = ", ".join(f"n.{c}::varchar as new_{c}, r.{c}::varchar as old_{c}" for c in FACTS)
     fields = ", ".join(f"k.{c}" for c in ["record_no", "stored_record_no"]
@@ -74,7 +93,7 @@ def _known(con: duckdb.DuckDBPyConnection, events: pl.DataFrame) -> tuple[int, l
         from k left join inbound_files f on f.file_id = k.stored_file_id""",
         [lo, hi],
     ).fetchall()[0]
-    return known, conflicts or []
+    return taken, known, conflicts or []
 
 
 def _unstage(con: duckdb.DuckDBPyConnection) -> None:
@@ -98,17 +117,16 @@ def ingest_feed_file(
     con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime, settings: Settings
 ) -> FileOutcome:
     """Check, record and merge one SEJ, FM or CVS file, in the caller's transaction."""
-    from tasks.inbox_kinds import BY_KIND  # here: the registry of inbox kinds names this handler
-
-    parsed = f.parsed() if f.parsed is not None else BY_KIND[f.meta.kind].parser.parse(f, settings)
+    parsed = f.parsed() if f.parsed is not None else prepare(f, settings)
     received_at = naive_jst(as_of)
-    reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at) + taken_reasons(con, f)
+    reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at)
     events = parsed.events
     known = 0
-    if events is not None:
-        events = events.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))
-        known, conflicts = _known(con, events)
-        reasons += conflict_reasons(conflicts)
+    if events is None:
+        reasons += taken_reasons(con, f)
+    else:
+        taken, known, conflicts = _known(con, f, parsed)
+        reasons += taken + conflict_reasons(conflicts)
     if reasons:
         if events is not None:
             _unstage(con)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import polars as pl
 import pyarrow as pa
 
-from tasks.feeds.layout import ENCODING, FixedLayout
+from tasks.feeds.layout import ENCODING, FixedLayout, Record
 from tasks.inbox import Reason
 
 MAX_REASONS_PER_CHECK = 100  # a file broken everywhere still gets a readable list
@@ -152,12 +153,16 @@ def read_fixed(content: bytes, layout: FixedLayout) -> FixedRead:
     parts = good.partition_by("record_type", as_dict=True)
     for record in layout.records:
         rows = parts.get((record.code,), good.clear())
-        read.records[record.name] = rows.select(
-            "record_no",
-            *[pl.col("line").str.slice(f.start - 1, f.length).alias(f.name) for f in record.fields],
-        )
+        read.records[record.name] = rows.select(_field_slices(record))
     read.reasons = reasons
     return read
+
+
+@cache
+def _field_slices(record: Record) -> list[pl.Expr]:
+    """record_no and each field sliced from the line: built once per record type, not per file."""
+    return [pl.col("record_no"),
+            *[pl.col("line").str.slice(f.start - 1, f.length).alias(f.name) for f in record.fields]]
 
 
 def _check_structure(frame: pl.DataFrame, layout: FixedLayout) -> list[Reason]:

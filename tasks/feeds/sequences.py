@@ -39,12 +39,19 @@ def last_accepted(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
     ).fetchall()
 
 
+# the accepted files holding a file's number (parameters: its kind, its number); a subquery that
+# the feeds' merge asks in the same statement as its resend pre-check
+TAKEN_SQL = ("select name, file_id from inbound_files"
+             " where kind = ? and sequence_no = ? and state = 'accepted'")
+
+
 def taken_reasons(con: duckdb.DuckDBPyConnection, f: InboundFile) -> list[Reason]:
     """A different file with the number of an accepted one is rejected."""
-    rows = con.execute(
-        "select name, file_id from inbound_files where kind = ? and sequence_no = ? and state = 'accepted'",
-        [f.meta.kind, f.meta.sequence_no],
-    ).fetchall()
+    return taken_wording(f, con.execute(TAKEN_SQL, [f.meta.kind, f.meta.sequence_no]).fetchall())
+
+
+def taken_wording(f: InboundFile, rows: list[tuple[str, int]]) -> list[Reason]:
+    """The reasons of `taken_reasons` from the rows of TAKEN_SQL (name, file_id)."""
     return [
         Reason(f"sequence number {f.meta.sequence_no:06d} of {f.meta.kind} was already accepted "
                f"in file {name} (file_id {file_id})", None, "sequence_no", f"{f.meta.sequence_no:06d}")
