@@ -34,7 +34,19 @@ ORDER_KEY = (
 # Events are aggregated from feed_records here rather than read from the payment_events view: a
 # filter on chain/reference or ingestion time cannot pass through the view's group by, and a scoped
 # run must not aggregate every record ever received. Keeping only sightings ingested by as_of
-# gives the same first_ingested_at for every event known at as_of.
+# gives the same first_ingested_at for every event known at as_of. The records and orders of the
+# keys looked at are read once each (`_KEY_ROWS`), not once per kind of fact: each read is a scan of
+# the whole table (no predicate on its columns finds a set of keys), the most costly part at 10 M.
+_KEY_ROWS = {
+    "nq_records": """
+        select event_id, payment_id, kind, chain, reference, amount, paid_date, paid_time, store_code,
+               ingested_at
+        from feed_records r {semi_r} where r.ingested_at <= {as_of}""",
+    "nq_orders": """
+        select merchant_id, order_id, chain, payment_reference, amount, due_date, ingested_at
+        from orders o {semi_o}""",
+}
+
 _PAYMENT_FACTS = """
     select
         case e.kind when '01' then 'payment.preliminary'
@@ -51,12 +63,10 @@ _PAYMENT_FACTS = """
                any_value(amount) as amount, any_value(paid_date) as paid_date,
                any_value(paid_time) as paid_time, any_value(store_code) as store_code,
                min(ingested_at) as first_ingested_at
-        from feed_records r
-        semi join {keys} k on k.chain = r.chain and k.reference = r.reference
-        where r.ingested_at <= $as_of
+        from nq_records
         group by event_id
     ) e
-    join orders o on o.chain = e.chain and o.payment_reference = e.reference
+    join nq_orders o on o.chain = e.chain and o.payment_reference = e.reference
     where o.ingested_at <= $as_of
 """
 
@@ -72,14 +82,13 @@ _EXPIRED_FACTS = """
         greatest((o.due_date + 1)::timestamp, o.ingested_at, v.voided_at) as happened_at
     from order_status s
     semi join {keys} k on k.chain = s.chain and k.reference = s.payment_reference
-    join orders o using (merchant_id, order_id)
+    join nq_orders o using (merchant_id, order_id)
     left join (
         -- when each reference's latest void became known: the max over its 03 events of each
         -- event's first sighting
         select chain, reference, max(first_ingested_at) as voided_at from (
-            select chain, reference, min(ingested_at) as first_ingested_at from feed_records r
-            semi join {keys} k on k.chain = r.chain and k.reference = r.reference
-            where kind = '03' and ingested_at <= $as_of group by event_id, chain, reference
+            select chain, reference, min(ingested_at) as first_ingested_at from nq_records
+            where kind = '03' group by event_id, chain, reference
         ) group by chain, reference
     ) v on v.chain = o.chain and v.reference = o.payment_reference
     where s.status = 'expired' and (o.due_date + 1)::timestamp <= $as_of
@@ -153,11 +162,23 @@ def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime, keys: str | 
 
 def _insert(con: duckdb.DuckDBPyConnection, at: datetime, keys: str | None, with_status: bool) -> int:
     facts = _PAYMENT_FACTS + (" union all " + _EXPIRED_FACTS if with_status else "")
-    if keys is None:  # every fact: drop the scope's semi joins
+    if keys is None:  # every fact: drop the scope's semi joins, and read the tables where used
         facts = "\n".join(line for line in facts.splitlines() if "{keys}" not in line)
     else:
         facts = facts.replace("{keys}", keys)
-    (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": at}).fetchone()
+    semi = {f"semi_{a}": "" if keys is None else
+            f"semi join {keys} k on k.chain = {a}.chain and k.reference = {a}.{ref}"
+            for a, ref in (("r", "reference"), ("o", "payment_reference"))}
+    kind = "view" if keys is None else "table"  # every fact: no copy of the whole tables
+    for name, sql in _KEY_ROWS.items():
+        # a literal, not a parameter: a view cannot be prepared (`at` is a datetime, never user text)
+        sql = sql.format(as_of=f"timestamp '{at.isoformat(sep=' ')}'", **semi)
+        con.execute(f"create or replace temp {kind} {name} as {sql}")
+    try:
+        (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": at}).fetchone()
+    finally:
+        for name in _KEY_ROWS:
+            con.execute(f"drop {kind} if exists {name}")
     return int(count)
 
 
