@@ -139,13 +139,21 @@ class KeyRows:
     status_as_of: datetime  # naive JST: every order_status row of these keys was written as of it
 
 
-def _covers(con: duckdb.DuckDBPyConnection, rows: KeyRows | None, at: datetime) -> KeyRows | None:
-    """`rows` if they hold every key the enqueue looks at (marks.KEYS) and are as of `at`."""
+def _covers(con: duckdb.DuckDBPyConnection, mark: marks.Mark, rows: KeyRows | None, at: datetime) -> bool:
+    """Whether `rows` (as of `at`) hold every key of a file after the mark.
+
+    Then the caller's keys are all the enqueue looks at: the expiries the caller's run wrote are among
+    them, and those other runs wrote were looked at by their own enqueues (each reconciliation
+    enqueues in its transaction) — rather than every order_status row written as of the mark's time
+    or later, which after a full run are all the expired orders (millions at 10 M).
+    """
     if rows is None or rows.status_as_of != at:
-        return None
-    (missing,) = con.execute(f"select count(*) from (select chain, reference from {marks.KEYS}"
+        return False
+    keys = marks.new_keys(con, mark, at, with_status=False)
+    (missing,) = con.execute(f"select count(*) from (select chain, reference from {keys}"
                              f" except select chain, reference from {rows.keys})").fetchone()
-    return rows if missing == 0 else None
+    con.execute(f"drop table {keys}")
+    return missing == 0
 
 
 def _has_order_status(con: duckdb.DuckDBPyConnection) -> bool:
@@ -173,9 +181,11 @@ def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime, keys: str | 
     with_status = _has_order_status(con)
     mark = marks.latest(con)
     if marks.usable(con, mark, at):
-        new_keys = marks.new_keys(con, mark, at, with_status)
-        count = _insert(con, at, new_keys, with_status, _covers(con, rows, at))
-        con.execute(f"drop table {marks.KEYS}")
+        if rows is not None and _covers(con, mark, rows, at):
+            count = _insert(con, at, rows.keys, with_status, rows)
+        else:
+            count = _insert(con, at, marks.new_keys(con, mark, at, with_status), with_status)
+            con.execute(f"drop table {marks.KEYS}")
         marks.leave(con, at, mark.max_file_id, count)
     elif mark is not None and at < mark.as_of:
         count = _insert(con, at, keys, with_status)  # an earlier as_of: the caller's scope, no mark
