@@ -2,12 +2,18 @@
 
     .venv/bin/python -m bench.notify.enqueue [--dir /tmp/konbini-notify-bench] [--orders 10000000]
                                              [--phases generate,first,day,again]
+                                             [--base DIR]
+
+--base DIR: instead of generating the reconcile benchmark's data, start from a copy of
+DIR/warehouse.duckdb (generated once by bench.reconcile with `--phases generate`); the `generate`
+phase then only adds this benchmark's merchants, order files and order_status to the copy.
 
 Phases, each in its own process (wall time of `enqueue_events` and peak RSS of the process):
   generate  the reconcile benchmark's orders, files and records (bench/reconcile), 2,000 merchants of
             which half have a notify_url since 2026-01-01, and order_status as of DAY (unpaid orders
             past their due date `expired`)
   first     the first enqueue, as of DAY - 1 day: every event known then (millions; once)
+  mark      instead of `first`: only the mark such an enqueue leaves (outbox empty), in seconds
   day       the next enqueue, as of DAY: one day's new facts (the scheduled reconciliation's call)
   again     the same as of DAY again: nothing new
 Every phase runs with all facts stored (records ingested after the as_of are stored too and must be
@@ -67,7 +73,7 @@ from o group by file_id;
 """
 
 
-def _phase(name: str, db: Path, orders: int) -> dict:
+def _phase(name: str, db: Path, orders: int, base: Path | None = None) -> dict:
     import duckdb
 
     from tasks.clock import JST
@@ -78,12 +84,23 @@ def _phase(name: str, db: Path, orders: int) -> dict:
     if name == "generate":  # the reconcile benchmark's data, then ours on top
         from bench.reconcile.bench_reconcile import _phase as reconcile_phase
 
-        result = reconcile_phase("generate", db, orders)
+        if base is None:
+            result = reconcile_phase("generate", db, orders)
+        else:
+            from bench.reconcile.bench_reconcile import copy_base
+
+            copy_base(base / "warehouse.duckdb", db)
         con = duckdb.connect(str(db))
         con.execute(MASTER, {"day": DAY})
         con.execute(FILES)
         con.execute("checkpoint")
         con.close()
+    elif name == "mark":
+        from tasks.notify import marks
+
+        with Warehouse(db).write() as con:
+            marks.leave(con, (DAY - timedelta(days=1)), 0, 0)
+            result["mark"] = str(marks.latest(con))
     else:
         as_of = {"first": DAY - timedelta(days=1), "day": DAY, "again": DAY}[name].replace(tzinfo=JST)
         with Warehouse(db).write() as con:
@@ -103,11 +120,13 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/konbini-notify-bench"))
     ap.add_argument("--orders", type=int, default=10_000_000)
     ap.add_argument("--phases", default="generate,first,day,again")
+    ap.add_argument("--base", type=Path, default=None, help="copy DIR/warehouse.duckdb instead of generating")
     args = ap.parse_args()
     for phase in args.phases.split(","):
         # a fresh process per phase: its peak RSS is the phase's
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            result = pool.submit(_phase, phase, args.dir / "warehouse.duckdb", args.orders).result()
+            job = pool.submit(_phase, phase, args.dir / "warehouse.duckdb", args.orders, args.base)
+            result = job.result()
         print(f"{phase}: {json.dumps(result)}", flush=True)
 
 

@@ -10,6 +10,8 @@ it has not seen:
   as_of (`order_status.as_of`: a due date passing makes an expiry without any new file).
 The events of those keys are computed from all their facts (earlier sightings of an event count for
 its first ingestion), so the result is the same as looking at every fact; only the work differs.
+(Called by a scoped reconciliation whose keys hold every key of the first kind, the enqueue looks at
+the run's keys instead: outbox.KeyRows.)
 
 A mark is not used when the as_of is earlier than the mark (then the caller's keys or every fact are
 looked at, and no mark is left), or when a master load dated before the mark's as_of has been added

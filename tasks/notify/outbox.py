@@ -13,6 +13,7 @@ when a merchant starts receiving notifications, nor of what happened while it ha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -34,7 +35,19 @@ ORDER_KEY = (
 # Events are aggregated from feed_records here rather than read from the payment_events view: a
 # filter on chain/reference or ingestion time cannot pass through the view's group by, and a scoped
 # run must not aggregate every record ever received. Keeping only sightings ingested by as_of
-# gives the same first_ingested_at for every event known at as_of.
+# gives the same first_ingested_at for every event known at as_of. The records and orders of the
+# keys looked at are read once each (`_KEY_ROWS`), not once per kind of fact: each read is a scan of
+# the whole table (no predicate on its columns finds a set of keys), the most costly part at 10 M.
+_KEY_ROWS = {
+    "nq_records": """
+        select event_id, payment_id, kind, chain, reference, amount, paid_date, paid_time, store_code,
+               ingested_at
+        from {feed_records} r {semi_r} where r.ingested_at <= {as_of}""",
+    "nq_orders": """
+        select merchant_id, order_id, chain, payment_reference, amount, due_date, ingested_at
+        from {orders} o {semi_o}""",
+}
+
 _PAYMENT_FACTS = """
     select
         case e.kind when '01' then 'payment.preliminary'
@@ -51,12 +64,10 @@ _PAYMENT_FACTS = """
                any_value(amount) as amount, any_value(paid_date) as paid_date,
                any_value(paid_time) as paid_time, any_value(store_code) as store_code,
                min(ingested_at) as first_ingested_at
-        from feed_records r
-        semi join {keys} k on k.chain = r.chain and k.reference = r.reference
-        where r.ingested_at <= $as_of
+        from nq_records
         group by event_id
     ) e
-    join orders o on o.chain = e.chain and o.payment_reference = e.reference
+    join nq_orders o on o.chain = e.chain and o.payment_reference = e.reference
     where o.ingested_at <= $as_of
 """
 
@@ -70,16 +81,15 @@ _EXPIRED_FACTS = """
         -- the order became expired at the day after its due date, or later when a void (03) ingested
         -- after that took its payment away
         greatest((o.due_date + 1)::timestamp, o.ingested_at, v.voided_at) as happened_at
-    from order_status s
+    from {status} s
     semi join {keys} k on k.chain = s.chain and k.reference = s.payment_reference
-    join orders o using (merchant_id, order_id)
+    join nq_orders o using (merchant_id, order_id)
     left join (
         -- when each reference's latest void became known: the max over its 03 events of each
         -- event's first sighting
         select chain, reference, max(first_ingested_at) as voided_at from (
-            select chain, reference, min(ingested_at) as first_ingested_at from feed_records r
-            semi join {keys} k on k.chain = r.chain and k.reference = r.reference
-            where kind = '03' and ingested_at <= $as_of group by event_id, chain, reference
+            select chain, reference, min(ingested_at) as first_ingested_at from nq_records
+            where kind = '03' group by event_id, chain, reference
         ) group by chain, reference
     ) v on v.chain = o.chain and v.reference = o.payment_reference
     where s.status = 'expired' and (o.due_date + 1)::timestamp <= $as_of
@@ -117,6 +127,35 @@ on conflict do nothing  -- already in the outbox (a primary-key lookup, not a jo
 """
 
 
+@dataclass(frozen=True)
+class KeyRows:
+    """The facts of a set of keys, already read by the caller in the same transaction (a scoped
+    reconciliation, tasks.reconcile.key_rows): the enqueue reads these instead of the whole tables
+    when its keys are among them."""
+
+    keys: str  # table of (chain, reference)
+    records: str  # their feed_records ingested by status_as_of
+    orders: str  # their orders
+    status_as_of: datetime  # naive JST: every order_status row of these keys was written as of it
+
+
+def _covers(con: duckdb.DuckDBPyConnection, mark: marks.Mark, rows: KeyRows | None, at: datetime) -> bool:
+    """Whether `rows` (as of `at`) hold every key of a file after the mark.
+
+    Then the caller's keys are all the enqueue looks at: the expiries the caller's run wrote are among
+    them, and those other runs wrote were looked at by their own enqueues (each reconciliation
+    enqueues in its transaction) — rather than every order_status row written as of the mark's time
+    or later, which after a full run are all the expired orders (millions at 10 M).
+    """
+    if rows is None or rows.status_as_of != at:
+        return False
+    keys = marks.new_keys(con, mark, at, with_status=False)
+    (missing,) = con.execute(f"select count(*) from (select chain, reference from {keys}"
+                             f" except select chain, reference from {rows.keys})").fetchone()
+    con.execute(f"drop table {keys}")
+    return missing == 0
+
+
 def _has_order_status(con: duckdb.DuckDBPyConnection) -> bool:
     cols = {
         c
@@ -127,21 +166,26 @@ def _has_order_status(con: duckdb.DuckDBPyConnection) -> bool:
     return {"merchant_id", "order_id", "status"} <= cols
 
 
-def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime, keys: str | None = None) -> int:
+def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime, keys: str | None = None,
+                   rows: KeyRows | None = None) -> int:
     """Insert the events of facts known at `as_of` that are not in the outbox yet; returns how many.
 
     Call inside the reconciliation's transaction (it does not open one). Starting from the previous
     enqueue's mark (tasks.notify.marks), only the keys that can hold a new event are looked at;
     without a usable mark, `keys` names a table of (chain, reference) to look at instead of every
     fact (a scoped reconciliation passes the keys it recomputed) — used only for an as_of earlier
-    than the last mark; otherwise every fact is looked at once and a mark is left.
+    than the last mark; otherwise every fact is looked at once and a mark is left. `rows`: the
+    facts of some keys the caller has read already (KeyRows), used when they cover the keys.
     """
     at = naive_jst(as_of)
     with_status = _has_order_status(con)
     mark = marks.latest(con)
     if marks.usable(con, mark, at):
-        count = _insert(con, at, marks.new_keys(con, mark, at, with_status), with_status)
-        con.execute(f"drop table {marks.KEYS}")
+        if rows is not None and _covers(con, mark, rows, at):
+            count = _insert(con, at, rows.keys, with_status, rows)
+        else:
+            count = _insert(con, at, marks.new_keys(con, mark, at, with_status), with_status)
+            con.execute(f"drop table {marks.KEYS}")
         marks.leave(con, at, mark.max_file_id, count)
     elif mark is not None and at < mark.as_of:
         count = _insert(con, at, keys, with_status)  # an earlier as_of: the caller's scope, no mark
@@ -151,13 +195,33 @@ def enqueue_events(con: duckdb.DuckDBPyConnection, as_of: datetime, keys: str | 
     return count
 
 
-def _insert(con: duckdb.DuckDBPyConnection, at: datetime, keys: str | None, with_status: bool) -> int:
+def _insert(con: duckdb.DuckDBPyConnection, at: datetime, keys: str | None, with_status: bool,
+            rows: KeyRows | None = None) -> int:
     facts = _PAYMENT_FACTS + (" union all " + _EXPIRED_FACTS if with_status else "")
-    if keys is None:  # every fact: drop the scope's semi joins
+    literal = f"timestamp '{at.isoformat(sep=' ')}'"  # `at` is a datetime, never user text
+    # with the caller's rows, the keys' order_status rows are those it wrote as of `at`: the others
+    # are older rows of other keys, pruned by their as_of without being read
+    status = "order_status" if rows is None else f"(select * from order_status where as_of = {literal})"
+    facts = facts.replace("{status}", status)
+    if keys is None:  # every fact: drop the scope's semi joins, and read the tables where used
         facts = "\n".join(line for line in facts.splitlines() if "{keys}" not in line)
     else:
         facts = facts.replace("{keys}", keys)
-    (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": at}).fetchone()
+    sources = {"feed_records": "feed_records", "orders": "orders"} if rows is None else \
+        {"feed_records": rows.records, "orders": rows.orders}
+    semi = {f"semi_{a}": "" if keys is None else
+            f"semi join {keys} k on k.chain = {a}.chain and k.reference = {a}.{ref}"
+            for a, ref in (("r", "reference"), ("o", "payment_reference"))}
+    kind = "view" if keys is None else "table"  # every fact: no copy of the whole tables
+    for name, sql in _KEY_ROWS.items():
+        # a literal, not a parameter: a view cannot be prepared
+        sql = sql.format(as_of=literal, **semi, **sources)
+        con.execute(f"create or replace temp {kind} {name} as {sql}")
+    try:
+        (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": at}).fetchone()
+    finally:
+        for name in _KEY_ROWS:
+            con.execute(f"drop {kind} if exists {name}")
     return int(count)
 
 

@@ -22,6 +22,7 @@ import duckdb
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 from tasks.notify.outbox import enqueue_events
+from tasks.reconcile import key_rows
 from tasks.reconcile import scope as keys_of
 from tasks.reconcile.derive import GLOBAL_OUTPUTS, OUTPUTS, derive, drop
 
@@ -123,6 +124,7 @@ def reconcile(
     scoped, gaps = scope != "full", merchant is None
     t0 = time.perf_counter()
     with _settings(con, SETTINGS):
+        rows = key_rows.create(con, at) if scoped else None
         derive(con, at, scoped=scoped, gaps=gaps)
         t1 = time.perf_counter()
         counts = _derived_counts(con) if read_only else _replace(con, scoped, gaps)
@@ -134,8 +136,10 @@ def reconcile(
         t2 = time.perf_counter()
         if not read_only:
             # the notify area's contract: in the same transaction; a scoped run hands over its keys,
-            # which hold every fact new since its base
-            result.notifications = int(enqueue_events(con, as_of, keys_of.KEYS if scoped else None) or 0)
+            # which hold every fact new since its base, and their facts it has read
+            scope_keys = keys_of.KEYS if scoped else None
+            result.notifications = int(enqueue_events(con, as_of, scope_keys, rows) or 0)
+    key_rows.drop(con)
     con.execute(f"drop table if exists {keys_of.KEYS}")
     result.seconds = {"derive": round(t1 - t0, 2), "write": round(t2 - t1, 2),
                       "notify": round(time.perf_counter() - t2, 2)}

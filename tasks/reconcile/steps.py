@@ -12,6 +12,7 @@ from datetime import datetime
 
 import duckdb
 
+from tasks.reconcile import key_rows
 from tasks.reconcile.rules import (
     GAP_GRACE_HOURS,
     MATCHING,
@@ -21,7 +22,6 @@ from tasks.reconcile.rules import (
     SUBJECT,
     prelim_deadline,
 )
-from tasks.reconcile.scope import KEYS
 from tasks.reconcile.stamp import stamp_expected_sql
 
 
@@ -41,10 +41,9 @@ class Ctx:
     def at(self) -> str:
         return ts(self.as_of)
 
-    def keys(self, alias: str, chain: str, reference: str) -> str:
-        if not self.scoped:
-            return ""
-        return f"semi join {KEYS} k on k.chain = {alias}.{chain} and k.reference = {alias}.{reference}"
+    def rows(self, table: str) -> str:
+        """Where to read a fact table: a scoped run, its keys' rows (read once, key_rows.py)."""
+        return key_rows.TABLES[table] if self.scoped else table
 
 
 def payment_facts(c: Ctx) -> str:
@@ -63,14 +62,15 @@ def payment_facts(c: Ctx) -> str:
             any_value(transfer_date) filter (where kind = '02') as transfer_date,
             min(file_created_at) filter (where kind = '02') as confirmed_file_created_at,
             bool_or(barcode_stamp) as barcode_stamp
-        from feed_records f {c.keys('f', 'chain', 'reference')}
+        from {c.rows('feed_records')} f
         where f.ingested_at <= {c.at}
         group by payment_id"""
 
 
 def deadlines(c: Ctx) -> str:
     """PRELIM_NOT_CONFIRMED deadline per paid date (few distinct dates; the calendar is Python's)."""
-    sql = f"select distinct paid_date from feed_records where kind = '01' and ingested_at <= {c.at}"
+    facts = c.rows("feed_records")  # a scoped run: only its keys' paid dates are joined
+    sql = f"select distinct paid_date from {facts} where kind = '01' and ingested_at <= {c.at}"
     dates = [d for (d,) in c.con.execute(sql).fetchall()]
     if not dates:
         return "select null::date as paid_date, null::timestamp as pnc_deadline where false"
@@ -101,7 +101,7 @@ def known_orders(c: Ctx) -> str:
     return f"""
         select o.merchant_id, o.order_id, o.chain, o.payment_reference, o.amount, o.tax_mode,
                o.tax_amount, o.due_date, o.ingested_at as order_at, c.ingested_at as cancellation_at
-        from orders o {c.keys('o', 'chain', 'payment_reference')}
+        from {c.rows('orders')} o
         left join order_cancellations c
                on c.merchant_id = o.merchant_id and c.order_id = o.order_id and c.ingested_at <= {c.at}
         where o.ingested_at <= {c.at}"""
