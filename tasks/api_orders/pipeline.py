@@ -1,0 +1,175 @@
+"""Order registrations, pipelined group commit (docs/api.md, "Latency"): requests queue their
+bodies; a judge thread takes every body waiting (up to MAX_BATCH) and judges them together (one
+Polars select and one DuckDB query per merchant); a commit thread appends every judged batch waiting
+in ONE store transaction, whose commit (fsync, `synchronous=full`) makes them durable, and only
+then answers each of their requests. While batch N is being fsynced, batch N+1 is judged.
+
+    pipeline = Pipeline(store, ledger)
+    outcome = await pipeline.submit(merchant_id, body, remember)   # -> Outcome
+
+`remember` (for an `Idempotency-Key`): the key, the body's bytes and `render(Registered) -> (status,
+text)`; the key's answer is decided and kept in the transaction that appends the order, so a key
+already used gives its first answer (or CONFLICT) and nothing is appended twice.
+
+The threads end after IDLE_S without work and start again with the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tasks import clock
+from tasks.api_orders import idempotency
+from tasks.api_orders.intake import Judged, Registered, append, judge_batch
+from tasks.api_orders.ledger import Ledger
+from tasks.api_orders.store import Store
+
+MAX_BATCH = 256
+IDLE_S = 2.0
+
+
+@dataclass
+class Remember:
+    key: str
+    body: bytes
+    render: Callable[[Registered], tuple[int, str]]
+
+
+@dataclass
+class Outcome:
+    """A request's result: the registration, and for a keyed request the answer kept for its key
+    ((status, text) or idempotency.CONFLICT)."""
+
+    registered: Registered | None
+    answer: tuple[int, str] | str | None = None
+
+
+@dataclass
+class _Item:
+    merchant_id: str
+    body: dict
+    remember: Remember | None
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future
+
+
+class _Stage:
+    """A thread that takes everything waiting in its queue (up to `most`) and hands it to `work`."""
+
+    def __init__(self, name: str, work: Callable[[list], None], most: int):
+        self.name, self.work, self.most = name, work, most
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def put(self, thing) -> None:
+        with self.lock:
+            self.queue.put(thing)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                things = [self.queue.get(timeout=IDLE_S)]
+            except queue.Empty:
+                with self.lock:
+                    if self.queue.empty():
+                        self.thread = None
+                        return
+                continue
+            while len(things) < self.most:
+                try:
+                    things.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self.work(things)
+
+
+def _settle(item: _Item, outcome: Outcome | None, error: BaseException | None) -> None:
+    def done() -> None:
+        if item.future.done():  # the request went away meanwhile
+            return
+        if error is not None:
+            item.future.set_exception(error)
+        else:
+            item.future.set_result(outcome)
+
+    item.loop.call_soon_threadsafe(done)
+
+
+class Pipeline:
+    def __init__(self, store: Store, ledger: Ledger):
+        self.store, self.ledger = store, ledger
+        self._judge = _Stage("api-judge", self._judge_items, MAX_BATCH)
+        self._commit = _Stage("api-commit", self._commit_batches, MAX_BATCH)
+
+    async def submit(self, merchant_id: str, body: dict, remember: Remember | None = None) -> Outcome:
+        loop = asyncio.get_running_loop()
+        item = _Item(merchant_id, body, remember, loop, loop.create_future())
+        self._judge.put(item)
+        return await item.future
+
+    def _judge_items(self, items: list[_Item]) -> None:
+        by_merchant: dict[str, list[_Item]] = {}
+        for item in items:
+            by_merchant.setdefault(item.merchant_id, []).append(item)
+        for merchant_id, group in by_merchant.items():
+            try:
+                judged = judge_batch(self.ledger, merchant_id, [g.body for g in group])
+            except Exception as e:  # noqa: BLE001 - handed to each waiting request
+                for g in group:
+                    _settle(g, None, e)
+                continue
+            self._commit.put((group, judged))
+
+    def _commit_batches(self, batches: list[tuple[list[_Item], Judged]]) -> None:
+        """Every judged batch waiting, in one transaction: one fsync for all of them."""
+        now = clock.now()
+        try:
+            with self.ledger.reading() as cur, self.store.tx() as con:
+                outcomes = [_append_keyed(con, cur, self.store, group, judged, now)
+                            for group, judged in batches]
+        except Exception as e:  # noqa: BLE001 - nothing was appended: each request gets the error
+            for group, _ in batches:
+                for item in group:
+                    _settle(item, None, e)
+            return
+        for (group, _), outs in zip(batches, outcomes, strict=True):  # durable now: answer
+            for item, outcome in zip(group, outs, strict=True):
+                _settle(item, outcome, None)
+
+
+def _append_keyed(con, cur, store: Store, group: list[_Item], judged: Judged, now) -> list[Outcome]:
+    """Append one judged batch; a keyed request whose key already has an answer (an earlier
+    request, or one before it in this transaction) gets that answer and appends nothing."""
+    stamp, t = now.isoformat(timespec="seconds"), time.time()
+    shas = [idempotency.sha(g.remember.body) if g.remember else "" for g in group]
+    early: dict[int, tuple[int, str] | str] = {}
+    for i, item in enumerate(group):
+        if item.remember and (got := idempotency.decided(con, item.merchant_id, item.remember.key,
+                                                         shas[i], t)) is not None:
+            early[i] = got
+            judged.skip(i)
+        elif item.remember and any(g.remember and g.remember.key == item.remember.key and shas[j] != shas[i]
+                                   for j, g in enumerate(group[:i]) if j not in early):
+            early[i] = idempotency.CONFLICT  # an earlier body of this batch holds the key
+            judged.skip(i)
+    results = append(con, cur, store, judged, stamp)
+    outs = []
+    for i, (item, result) in enumerate(zip(group, results, strict=True)):
+        if i in early:
+            outs.append(Outcome(None, early[i]))
+        elif item.remember:
+            status, text = item.remember.render(result)
+            outs.append(Outcome(result, idempotency.keep(con, item.merchant_id, item.remember.key,
+                                                         shas[i], status, text, t)))
+        else:
+            outs.append(Outcome(result))
+    return outs
