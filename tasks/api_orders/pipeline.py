@@ -1,8 +1,9 @@
-"""Order registrations, pipelined group commit (docs/api.md, "Latency"): requests queue their
-bodies; a judge thread takes every body waiting (up to MAX_BATCH) and judges them together (one
-Polars select and one DuckDB query per merchant); a commit thread appends every judged batch waiting
-in ONE store transaction, whose commit (fsync, `synchronous=full`) makes them durable, and only
-then answers each of their requests. While batch N is being fsynced, batch N+1 is judged.
+"""Order registrations in group commits (docs/api.md): requests queue their bodies; a thread takes
+every body waiting (up to MAX_BATCH), judges them together (one Polars select and one DuckDB query
+per merchant) and appends them in ONE store transaction, whose commit (fsync, `synchronous=full`)
+makes them durable; only then are their requests answered (one wake-up of the event loop). With
+overlap (OVERLAP_ENV=1), a second thread commits: every judged batch waiting shares one transaction
+while the next batch is judged.
 
     pipeline = Pipeline(store, ledger)
     outcome = await pipeline.submit(merchant_id, body, remember)   # -> Outcome
@@ -17,6 +18,7 @@ The threads end after IDLE_S without work and start again with the next request.
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
 import time
@@ -31,6 +33,10 @@ from tasks.api_orders.store import Store
 
 MAX_BATCH = 256
 IDLE_S = 2.0
+# judge batch N+1 in one thread while batch N commits in another: measured on this loaded 2-core
+# machine it makes batches smaller and costs 20-40 % more CPU per order (docs/benchmarks.md, Order
+# API), so it is off unless KONBINI_API_PIPELINE_OVERLAP=1 (for a re-measure on an idle machine)
+OVERLAP_ENV = "KONBINI_API_PIPELINE_OVERLAP"
 
 
 @dataclass
@@ -92,21 +98,29 @@ class _Stage:
             self.work(things)
 
 
-def _settle(item: _Item, outcome: Outcome | None, error: BaseException | None) -> None:
-    def done() -> None:
-        if item.future.done():  # the request went away meanwhile
-            return
-        if error is not None:
-            item.future.set_exception(error)
-        else:
-            item.future.set_result(outcome)
+def _settle(items: list[_Item], outcomes: list[Outcome] | None, error: BaseException | None) -> None:
+    """Answer these requests on their event loop (one wake-up of a loop for them all)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Item, Outcome | None]]] = {}
+    for n, item in enumerate(items):
+        by_loop.setdefault(item.loop, []).append((item, outcomes[n] if outcomes else None))
 
-    item.loop.call_soon_threadsafe(done)
+    def done(pairs: list[tuple[_Item, Outcome | None]]) -> None:
+        for item, outcome in pairs:
+            if item.future.done():  # the request went away meanwhile
+                continue
+            if error is not None:
+                item.future.set_exception(error)
+            else:
+                item.future.set_result(outcome)
+
+    for loop, pairs in by_loop.items():
+        loop.call_soon_threadsafe(done, pairs)
 
 
 class Pipeline:
-    def __init__(self, store: Store, ledger: Ledger):
+    def __init__(self, store: Store, ledger: Ledger, overlap: bool | None = None):
         self.store, self.ledger = store, ledger
+        self.overlap = os.environ.get(OVERLAP_ENV) == "1" if overlap is None else overlap
         self._judge = _Stage("api-judge", self._judge_items, MAX_BATCH)
         self._commit = _Stage("api-commit", self._commit_batches, MAX_BATCH)
 
@@ -124,10 +138,12 @@ class Pipeline:
             try:
                 judged = judge_batch(self.ledger, merchant_id, [g.body for g in group])
             except Exception as e:  # noqa: BLE001 - handed to each waiting request
-                for g in group:
-                    _settle(g, None, e)
+                _settle(group, None, e)
                 continue
-            self._commit.put((group, judged))
+            if self.overlap:
+                self._commit.put((group, judged))
+            else:
+                self._commit_batches([(group, judged)])
 
     def _commit_batches(self, batches: list[tuple[list[_Item], Judged]]) -> None:
         """Every judged batch waiting, in one transaction: one fsync for all of them."""
@@ -137,13 +153,10 @@ class Pipeline:
                 outcomes = [_append_keyed(con, cur, self.store, group, judged, now)
                             for group, judged in batches]
         except Exception as e:  # noqa: BLE001 - nothing was appended: each request gets the error
-            for group, _ in batches:
-                for item in group:
-                    _settle(item, None, e)
+            _settle([item for group, _ in batches for item in group], None, e)
             return
-        for (group, _), outs in zip(batches, outcomes, strict=True):  # durable now: answer
-            for item, outcome in zip(group, outs, strict=True):
-                _settle(item, outcome, None)
+        items = [item for group, _ in batches for item in group]
+        _settle(items, [o for outs in outcomes for o in outs], None)  # durable now: answer them
 
 
 def _append_keyed(con, cur, store: Store, group: list[_Item], judged: Judged, now) -> list[Outcome]:

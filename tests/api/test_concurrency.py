@@ -10,10 +10,18 @@ import threading
 import time
 
 import httpx
+import pytest
 
-from tasks.api_orders.pipeline import IDLE_S
+from tasks.api_orders.pipeline import IDLE_S, OVERLAP_ENV
 from tasks.api_orders.store import store_path
 from tests.api.conftest import order
+
+
+@pytest.fixture(autouse=True, params=["serial", "overlap"])
+def pipeline_mode(request, monkeypatch):
+    """Every test in both modes of the pipeline: one thread, or judge and commit overlapped."""
+    monkeypatch.setenv(OVERLAP_ENV, "1" if request.param == "overlap" else "0")
+    return request.param
 
 
 def _together(server, key: str, bodies: list[dict], headers: list[dict] | None = None,
