@@ -1,5 +1,5 @@
 """Sustained order registrations over HTTP: `python -m bench.api [--seconds 20] [--connections 32]
-[--workers 1] [--rate N] [--server-code DIR]`.
+[--workers 1] [--rate N] [--server-code DIR] [--overlap]`.
 
 A fresh data folder with the spec's sample master (loaded and published), one API key, uvicorn in
 its own process(es) on 127.0.0.1, and a lean keep-alive HTTP/1.1 client (asyncio streams: the
@@ -152,11 +152,12 @@ def _children(pid: int) -> list[int]:
     return [int(k) for k in kids] + [g for k in kids for g in _children(int(k))]
 
 
-def _serve(data: Path, workers: int, code: Path) -> tuple[subprocess.Popen, int]:
+def _serve(data: Path, workers: int, code: Path, overlap: bool) -> tuple[subprocess.Popen, int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, KONBINI_DATA_DIR=str(data), PYTHONPATH=str(code))
+    env = dict(os.environ, KONBINI_DATA_DIR=str(data), PYTHONPATH=str(code),
+               KONBINI_API_PIPELINE_OVERLAP="1" if overlap else "0")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
@@ -180,12 +181,13 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=3)
     ap.add_argument("--rate", type=float, default=None, help="orders per second, open loop")
     ap.add_argument("--server-code", type=Path, default=REPO, help="the checkout whose code serves")
+    ap.add_argument("--overlap", action="store_true", help="judge and commit in two threads (pipeline.py)")
     args = ap.parse_args()
     load0 = Path("/proc/loadavg").read_text().split()[0]
     data = Path(tempfile.mkdtemp(prefix="bench-api-"))
     try:
         key = _prepare(data)
-        proc, port = _serve(data, args.workers, args.server_code.resolve())
+        proc, port = _serve(data, args.workers, args.server_code.resolve(), args.overlap)
         try:
             asyncio.run(_load(port, key, args.warmup, 4, first=10**8))  # warm-up: imports, first batches
             cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
@@ -200,7 +202,7 @@ def main() -> None:
         mode = f"open loop at {args.rate:g}/s on up to" if args.rate else "closed loop,"
         print(f"{len(ms)} requests in {elapsed:.1f} s: {len(ms) / elapsed:.0f} orders/s "
               f"({mode} {args.connections} connections, {args.workers} worker(s), server code "
-              f"{args.server_code}); statuses {statuses}")
+              f"{args.server_code}{', overlap' if args.overlap else ''}); statuses {statuses}")
         print(f"latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {ms[-1]:.1f}")
         print(f"CPU per order: server {cpu / len(ms) * 1000:.2f} ms, client {client / len(ms) * 1000:.2f} ms "
               f"(server busy {cpu / elapsed:.2f} cores of {os.cpu_count()})")

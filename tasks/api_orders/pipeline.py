@@ -1,9 +1,9 @@
-"""Order registrations in group commits (docs/api.md): requests queue their bodies; a thread takes
-every body waiting (up to MAX_BATCH), judges them together (one Polars select and one DuckDB query
-per merchant) and appends them in ONE store transaction, whose commit (fsync, `synchronous=full`)
-makes them durable; only then are their requests answered (one wake-up of the event loop). With
-overlap (OVERLAP_ENV=1), a second thread commits: every judged batch waiting shares one transaction
-while the next batch is judged.
+"""Order registrations in group commits (docs/api.md): requests queue their bodies, handed over
+once per turn of the event loop; a thread takes every body waiting, judges them together (one
+Polars select and one DuckDB query per merchant) and appends them in ONE store transaction, whose
+commit (fsync, `synchronous=full`) makes them durable; only then are their requests answered (one
+wake-up of the event loop). With overlap (OVERLAP_ENV=1), a second thread commits: every judged
+batch waiting shares one transaction while the next batch is judged.
 
     pipeline = Pipeline(store, ledger)
     outcome = await pipeline.submit(merchant_id, body, remember)   # -> Outcome
@@ -121,16 +121,26 @@ class Pipeline:
     def __init__(self, store: Store, ledger: Ledger, overlap: bool | None = None):
         self.store, self.ledger = store, ledger
         self.overlap = os.environ.get(OVERLAP_ENV) == "1" if overlap is None else overlap
+        self._arrived: list[_Item] = []
         self._judge = _Stage("api-judge", self._judge_items, MAX_BATCH)
         self._commit = _Stage("api-commit", self._commit_batches, MAX_BATCH)
 
     async def submit(self, merchant_id: str, body: dict, remember: Remember | None = None) -> Outcome:
         loop = asyncio.get_running_loop()
         item = _Item(merchant_id, body, remember, loop, loop.create_future())
-        self._judge.put(item)
+        # handed over once per turn of the event loop: a batch holds at least every request that
+        # arrived together (one item at a time, the thread would wake for each and judge tiny batches)
+        if not self._arrived:
+            loop.call_soon(self._hand_over)
+        self._arrived.append(item)
         return await item.future
 
-    def _judge_items(self, items: list[_Item]) -> None:
+    def _hand_over(self) -> None:
+        arrived, self._arrived = self._arrived, []
+        self._judge.put(arrived)
+
+    def _judge_items(self, handed: list[list[_Item]]) -> None:
+        items = [item for group in handed for item in group]
         by_merchant: dict[str, list[_Item]] = {}
         for item in items:
             by_merchant.setdefault(item.merchant_id, []).append(item)
