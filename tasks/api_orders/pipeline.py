@@ -33,9 +33,9 @@ from tasks.api_orders.store import Store
 
 MAX_BATCH = 256
 IDLE_S = 2.0
-# judge batch N+1 in one thread while batch N commits in another: measured on this loaded 2-core
-# machine it makes batches smaller and costs 20-40 % more CPU per order (docs/benchmarks.md, Order
-# API), so it is off unless KONBINI_API_PIPELINE_OVERLAP=1 (for a re-measure on an idle machine)
+# judge batch N+1 in one thread while batch N commits in another: on this loaded 2-core machine it
+# gained nothing measurable (the commit is a few ms of a batch's ~15; docs/benchmarks.md, Order API),
+# so it is off unless KONBINI_API_PIPELINE_OVERLAP=1 (for a re-measure on an idle machine)
 OVERLAP_ENV = "KONBINI_API_PIPELINE_OVERLAP"
 
 
