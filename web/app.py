@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tasks.settings import Settings
 from web import activity, api, console, files, login, merchant, pages, pay
@@ -22,7 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(LoginRequired, pages.login_required)
     app.add_exception_handler(CsrfRefused, pages.csrf_refused)
     app.add_exception_handler(NotFound, pages.not_found)
-    app.add_exception_handler(StarletteHTTPException, pages.http_error)
+    api.errors.install(app)  # 404, 405, unreadable requests: JSON under /api/, pages elsewhere
     app.include_router(login.router)
     app.include_router(merchant.router)
     app.include_router(files.router)

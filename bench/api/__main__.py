@@ -1,11 +1,15 @@
 """Sustained order registrations over HTTP: `python -m bench.api [--seconds 20] [--connections 32]
-[--workers 1]`.
+[--workers 1] [--rate N] [--server-code DIR] [--overlap]`.
 
 A fresh data folder with the spec's sample master (loaded and published), one API key, uvicorn in
 its own process(es) on 127.0.0.1, and a lean keep-alive HTTP/1.1 client (asyncio streams: the
 client shares the machine's 2 cores with the server, so it must cost little). Each connection
-POSTs new orders back to back for the given time; the bench prints orders/s and latency
-percentiles. Loopback only; bounded in time.
+POSTs new orders back to back for the given time (closed loop: the latency then grows with the
+connections); with `--rate N` the orders are sent at N per second whatever the answers (open loop,
+on up to `--connections` connections; an order's latency counts from its scheduled time, so a
+server that falls behind is not excused by a client that waited). The bench prints orders/s and
+latency percentiles. `--server-code DIR` serves another checkout's code (e.g. /work/main, to compare
+before and after with the same client). Loopback only; bounded in time.
 """
 
 from __future__ import annotations
@@ -54,41 +58,76 @@ def _body(i: int, today: str, due: str) -> bytes:
         "customer_email": "taro@example.jp"}).encode()
 
 
-async def _connection(port: int, key: str, start: int, stop_at: float, latencies: list[float],
-                      statuses: dict[int, int], stride: int) -> None:
+async def _post(reader, writer, key: str, body: bytes, statuses: dict[int, int]) -> None:
+    head = (f"POST /api/v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    writer.write(head + body)
+    status_line = await reader.readline()
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    status = int(status_line.split()[1])
+    statuses[status] = statuses.get(status, 0) + 1
+
+
+def _dates() -> tuple[str, str]:
     from tasks import clock
 
     today = clock.now().date()
-    due = str(today.fromordinal(today.toordinal() + 7))
+    return str(today), str(today.fromordinal(today.toordinal() + 7))
+
+
+async def _connection(port: int, key: str, start: int, stop_at: float, latencies: list[float],
+                      statuses: dict[int, int], stride: int) -> None:
+    today, due = _dates()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     i = start
     while time.monotonic() < stop_at:
-        body = _body(i, str(today), due)
-        head = (f"POST /api/v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        body = _body(i, today, due)
         t0 = time.perf_counter()
-        writer.write(head + body)
-        status_line = await reader.readline()
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        await reader.readexactly(length)
+        await _post(reader, writer, key, body, statuses)
         latencies.append(time.perf_counter() - t0)
-        status = int(status_line.split()[1])
-        statuses[status] = statuses.get(status, 0) + 1
         i += stride
     writer.close()
 
 
+async def _paced(port: int, key: str, rate: float, stop_at: float, latencies: list[float],
+                 statuses: dict[int, int], connections: int, first: int) -> None:
+    """Open loop: order i is due at t0 + i / rate; idle connections take the next due order."""
+    today, due = _dates()
+    t0 = time.perf_counter()
+    n = int((stop_at - time.monotonic()) * rate)
+    todo: asyncio.Queue = asyncio.Queue()
+    for i in range(n):
+        todo.put_nowait(i)
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while not todo.empty():
+            i = todo.get_nowait()
+            at = t0 + i / rate
+            if (wait := at - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            await _post(reader, writer, key, _body(first + i, today, due), statuses)
+            latencies.append(time.perf_counter() - at)
+        writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+
+
 async def _load(port: int, key: str, seconds: float, connections: int,
-                first: int = 0) -> tuple[list[float], dict, float]:
+                first: int = 0, rate: float | None = None) -> tuple[list[float], dict, float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     t0 = time.monotonic()
     stop_at = t0 + seconds
-    await asyncio.gather(*(_connection(port, key, first + c, stop_at, latencies, statuses, connections)
-                           for c in range(connections)))
+    if rate:
+        await _paced(port, key, rate, stop_at, latencies, statuses, connections, first)
+    else:
+        await asyncio.gather(*(_connection(port, key, first + c, stop_at, latencies, statuses, connections)
+                               for c in range(connections)))
     return latencies, statuses, time.monotonic() - t0
 
 
@@ -113,15 +152,16 @@ def _children(pid: int) -> list[int]:
     return [int(k) for k in kids] + [g for k in kids for g in _children(int(k))]
 
 
-def _serve(data: Path, workers: int) -> tuple[subprocess.Popen, int]:
+def _serve(data: Path, workers: int, code: Path, overlap: bool) -> tuple[subprocess.Popen, int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, KONBINI_DATA_DIR=str(data), PYTHONPATH=str(REPO))
+    env = dict(os.environ, KONBINI_DATA_DIR=str(data), PYTHONPATH=str(code),
+               KONBINI_API_PIPELINE_OVERLAP="1" if overlap else "0")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=REPO)
+        env=env, cwd=code)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -139,27 +179,34 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--rate", type=float, default=None, help="orders per second, open loop")
+    ap.add_argument("--server-code", type=Path, default=REPO, help="the checkout whose code serves")
+    ap.add_argument("--overlap", action="store_true", help="judge and commit in two threads (pipeline.py)")
     args = ap.parse_args()
+    load0 = Path("/proc/loadavg").read_text().split()[0]
     data = Path(tempfile.mkdtemp(prefix="bench-api-"))
     try:
         key = _prepare(data)
-        proc, port = _serve(data, args.workers)
+        proc, port = _serve(data, args.workers, args.server_code.resolve(), args.overlap)
         try:
             asyncio.run(_load(port, key, args.warmup, 4, first=10**8))  # warm-up: imports, first batches
             cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
-            latencies, statuses, elapsed = asyncio.run(_load(port, key, args.seconds, args.connections))
+            latencies, statuses, elapsed = asyncio.run(_load(port, key, args.seconds, args.connections,
+                                                             rate=args.rate))
             cpu, client = _cpu_seconds(proc.pid) - cpu0, time.process_time() - client0
         finally:
             proc.terminate()
             proc.wait(30)
         ms = sorted(x * 1000 for x in latencies)
         q = statistics.quantiles(ms, n=100)
+        mode = f"open loop at {args.rate:g}/s on up to" if args.rate else "closed loop,"
         print(f"{len(ms)} requests in {elapsed:.1f} s: {len(ms) / elapsed:.0f} orders/s "
-              f"({args.connections} connections, {args.workers} worker(s)); statuses {statuses}")
+              f"({mode} {args.connections} connections, {args.workers} worker(s), server code "
+              f"{args.server_code}{', overlap' if args.overlap else ''}); statuses {statuses}")
         print(f"latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {ms[-1]:.1f}")
         print(f"CPU per order: server {cpu / len(ms) * 1000:.2f} ms, client {client / len(ms) * 1000:.2f} ms "
               f"(server busy {cpu / elapsed:.2f} cores of {os.cpu_count()})")
-        print("loadavg:", Path("/proc/loadavg").read_text().strip())
+        print("loadavg:", load0, "->", Path("/proc/loadavg").read_text().strip())
     finally:
         shutil.rmtree(data, ignore_errors=True)
 

@@ -2,6 +2,8 @@
 the intake with their references, in one store transaction per batch of requests.
 
     register(store, ledger, merchant_id, bodies, now) -> list[Registered]
+    judge_batch(ledger, merchant_id, bodies) -> Judged      # the same, in two stages (pipeline.py)
+    append(con, cur, store, judged, stamp) -> list[Registered]
     find(store, merchant_id, order_id) -> dict | None
     by_token(store, token) -> dict | None
     ORDER_FIELDS                       # the JSON fields: the ORDERS columns but payment_reference
@@ -96,35 +98,72 @@ def _typed(body: dict, merchant_id: str) -> dict:
     return row
 
 
-def register(
-    store: Store, ledger: Ledger, merchant_id: str, bodies: list[dict], now: datetime
-) -> list[Registered]:
-    """Judge and append a batch of order bodies of one merchant (one store transaction)."""
+@dataclass
+class Judged:
+    """A batch of one merchant's bodies judged against the ledger, not appended yet: `out` holds
+    the reasons, `good` the typed rows that passed (by index), `in_ledger` their ids the ledger has."""
+
+    merchant_id: str
+    out: list[Registered]
+    good: list[tuple[int, dict]]
+    in_ledger: set[str]
+
+    def skip(self, i: int) -> None:
+        """Leave body `i` out of the append (its answer is decided otherwise)."""
+        self.good = [(j, row) for j, row in self.good if j != i]
+
+
+def judge_batch(ledger: Ledger, merchant_id: str, bodies: list[dict]) -> Judged:
+    """The first stage: every rule, read-only (the published ledger), no store write."""
     with ledger.reading() as cur:
         reasons = judge_bodies(ledger, merchant_id, bodies, cur)
-        out = [Registered(reasons=r) for r in reasons]
         good = [(i, _typed(b, merchant_id)) for i, b in enumerate(bodies) if not reasons[i]]
         in_ledger = orders_in(cur, merchant_id, [r["order_id"] for _, r in good]) if good else set()
-        stamp = now.isoformat(timespec="seconds")
-        with store.tx() as con:
-            new = [(i, row) for i, row in good if _known(store, out[i], row, in_ledger)]
-            wanted = [(row["chain"], merchant_id, row["order_id"]) for _, row in new if row["chain"]]
-            refs = iter(issue(con, wanted, stamp, lambda pairs: references_taken(cur, pairs)))
-            for i, row in new:
-                row["payment_reference"] = next(refs) if row["chain"] else None
-                row.update(token=secrets.token_urlsafe(24), registered_at=stamp,
-                           chosen_at=stamp if row["chain"] else None)
-                cols = list(row)
-                con.execute(f"insert into intake ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
-                            [row[c] for c in cols])
-                out[i].order, out[i].created = _public(row), True
+    return Judged(merchant_id, [Registered(reasons=r) for r in reasons], good, in_ledger)
+
+
+def append(con, cur: duckdb.DuckDBPyConnection, store: Store, judged: Judged, stamp: str) -> list[Registered]:
+    """The second stage, inside the caller's store transaction `con` (of this thread): a repeated
+    order gets the registered one, a new one its reference and a row of the intake."""
+    out = judged.out
+    firsts: dict[str, dict] = {}  # order id -> its first new row in this batch
+    new, repeats = [], []
+    for i, row in judged.good:
+        if row["order_id"] in firsts:  # sent twice at once: judged against the first, once appended
+            repeats.append((i, row))
+        elif _known(store, out[i], row, judged.in_ledger):
+            firsts[row["order_id"]] = row
+            new.append((i, row))
+    wanted = [(row["chain"], judged.merchant_id, row["order_id"]) for _, row in new if row["chain"]]
+    refs = iter(issue(con, wanted, stamp, lambda pairs: references_taken(cur, pairs)))
+    for i, row in new:
+        row["payment_reference"] = next(refs) if row["chain"] else None
+        row.update(token=secrets.token_urlsafe(24), registered_at=stamp,
+                   chosen_at=stamp if row["chain"] else None)
+        cols = list(row)
+        con.execute(f"insert into intake ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+                    [row[c] for c in cols])
+        out[i].order, out[i].created = _public(row), True
+    for i, row in repeats:
+        _known(store, out[i], row, judged.in_ledger, firsts[row["order_id"]])
     return out
 
 
-def _known(store: Store, result: Registered, row: dict, in_ledger: set[str]) -> bool:
-    """False when the order is already registered: the same content gives the registered order,
-    other content the file's conflict reason. True for a new order."""
-    known = find(store, row["merchant_id"], row["order_id"])
+def register(
+    store: Store, ledger: Ledger, merchant_id: str, bodies: list[dict], now: datetime
+) -> list[Registered]:
+    """Judge and append a batch of order bodies of one merchant (one store transaction); the
+    API's pipeline (tasks/api_orders/pipeline.py) runs the two stages in threads of their own."""
+    judged = judge_batch(ledger, merchant_id, bodies)
+    with ledger.reading() as cur, store.tx() as con:
+        return append(con, cur, store, judged, now.isoformat(timespec="seconds"))
+
+
+def _known(store: Store, result: Registered, row: dict, in_ledger: set[str],
+           known: dict | None = None) -> bool:
+    """False when the order is already registered (in the store, or `known`): the same content
+    gives the registered order, other content the file's conflict reason. True for a new order."""
+    known = known if known is not None else find(store, row["merchant_id"], row["order_id"])
     if known is not None and all(known[c] == row[c] or (c == "chain" and row[c] is None) for c in _CONTENT):
         result.order = _public(known)
         return False

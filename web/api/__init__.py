@@ -4,6 +4,7 @@ shape (web/api/errors.py). Every rule lives in tasks/api_orders and the order-fi
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from fastapi import APIRouter, Request
@@ -12,8 +13,10 @@ from fastapi.responses import JSONResponse, Response
 from tasks import clock
 from tasks.api_orders import idempotency, intake, keys
 from tasks.api_orders.cancel import cancelled_before_choice, request_cancel
+from tasks.api_orders.intake import Registered
 from tasks.api_orders.ledger import NotPublished
-from web.api.context import batcher, ledger, store
+from tasks.api_orders.pipeline import Remember
+from web.api.context import ledger, pipeline, store
 from web.api.errors import ERROR_SCHEMA, error
 from web.api.models import OrderIn, OrderOut
 
@@ -67,30 +70,49 @@ async def create_order(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     if key:
         recalled = idempotency.recall(store(request), merchant_id, key, raw)
-        if recalled == idempotency.CONFLICT:
-            return error(409, "Idempotency-Key already used with another body")
         if recalled:
-            return Response(recalled[1], status_code=recalled[0], media_type="application/json")
+            return _kept(recalled)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        return error(400, "the body is not JSON")
+        return await _keep(request, merchant_id, key, raw, error(400, "the body is not JSON"))
     if not isinstance(body, dict):
-        return error(400, "the body must be a JSON object")
+        return await _keep(request, merchant_id, key, raw, error(400, "the body must be a JSON object"))
+    remember = Remember(key, raw, lambda result: _rendered(request, result)) if key else None
     try:
-        result = await batcher(request).submit(merchant_id, body)
+        outcome = await pipeline(request).submit(merchant_id, body, remember)
     except NotPublished:
         return error(503, "the ledger is not published yet; try again later")
+    if outcome.answer is not None:  # the answer kept for the key, in the order's own transaction
+        return _kept(outcome.answer)
+    status, text = _rendered(request, outcome.registered)
+    return Response(text, status_code=status, media_type="application/json")
+
+
+def _rendered(request: Request, result: Registered) -> tuple[int, str]:
+    """The answer to a registration, as it is sent and kept for an Idempotency-Key."""
     if result.reasons:
         answer = error(422, "the order breaks the order rules", result.reasons)
     else:
-        order = _answer(request, result.order, None)
-        answer = JSONResponse(order, status_code=201 if result.created else 200)
-    if key and answer.status_code < 500:
-        status, text = idempotency.remember(store(request), merchant_id, key, raw, answer.status_code,
-                                            answer.body.decode())
-        return Response(text, status_code=status, media_type="application/json")
-    return answer
+        answer = JSONResponse(_answer(request, result.order, None),
+                              status_code=201 if result.created else 200)
+    return answer.status_code, answer.body.decode()
+
+
+def _kept(kept) -> Response:
+    if kept == idempotency.CONFLICT:
+        return error(409, "Idempotency-Key already used with another body")
+    return Response(kept[1], status_code=kept[0], media_type="application/json")
+
+
+async def _keep(request: Request, merchant_id: str, key: str | None, raw: bytes,
+                answer: Response) -> Response:
+    """A request refused before the pipeline (400): its answer kept for its key, if any."""
+    if not key:
+        return answer
+    kept = await asyncio.to_thread(idempotency.remember, store(request), merchant_id, key, raw,
+                                   answer.status_code, answer.body.decode())
+    return _kept(kept)
 
 
 @router.get("/orders/{order_id}", responses={200: {"model": OrderOut}, 401: _ERR, 404: _ERR})
