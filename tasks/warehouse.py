@@ -246,6 +246,7 @@ class Warehouse:
             tmp.unlink(missing_ok=True)
             con = self._connect()
             try:
+                from tasks.portal.layout import laid_out, write_summaries
                 from tasks.portal.published import publish_private
 
                 db = con.execute("select current_database()").fetchone()[0]
@@ -255,9 +256,10 @@ class Warehouse:
                     "select table_name from duckdb_tables() where database_name = ?"
                     " and schema_name = 'main' order by table_name", [db]
                 ).fetchall()
-                for (table,) in tables:
-                    select = analysts_select(db, table)
+                for (table,) in tables:  # sorted for the web's lookups, with its summaries
+                    select = laid_out(table, analysts_select(db, table))
                     con.execute(f"insert into analytics.main.{table} {select}")
+                write_summaries(con, "analytics")
                 con.execute("detach analytics")
                 publish_private(con, db, self.path)  # the web's copy of personal data (tasks/portal)
             finally:

@@ -10,14 +10,16 @@ from tasks.portal.rows import dicts, one
 
 
 def home(con: duckdb.DuckDBPyConnection, merchant_id: str, today: date) -> dict:
+    # the payments' counts and amounts from the publish's summary (tasks/portal/layout.py)
     prelim = dicts(con, """
-        select chain, paid_date, count(*) as count, sum(amount) as amount
-        from payments where merchant_id = $m and has_prelim and paid_date in ($today, $yesterday)
-        group by all order by chain, paid_date""",
+        select chain, paid_date, prelim_count as count, prelim_amount as amount
+        from portal_daily_payments
+        where merchant_id = $m and prelim_count > 0 and paid_date in ($today, $yesterday)
+        order by chain, paid_date""",
         {"m": merchant_id, "today": today, "yesterday": today - timedelta(days=1)})
     waiting = one(con, """
-        select count(*) as count, coalesce(sum(amount), 0) as amount from payments
-        where merchant_id = $m and live and has_prelim and not has_confirmed""", {"m": merchant_id})
+        select coalesce(sum(waiting_count), 0) as count, coalesce(sum(waiting_amount), 0) as amount
+        from portal_daily_payments where merchant_id = $m""", {"m": merchant_id})
     problems = dicts(con, """
         select code, count(*) as count, coalesce(sum(amount), 0) as amount from v_open_exceptions
         where merchant_id = $m group by code order by code""", {"m": merchant_id})

@@ -37,8 +37,9 @@ class Search:
 # (field, condition): each given field adds its condition; the value is bound as $<field>.
 _CONDITIONS = (
     ("order_id", "o.order_id = $order_id"),
+    ("ordered_at", "o.ordered_at = $ordered_at"),  # the order's, when found by id (below)
     ("reference", "o.payment_reference = $reference"),
-    ("status", "s.status = $status"),
+    ("status", "o.status = $status"),
     ("chain", "o.chain = $chain"),
     ("site_id", "o.site_id = $site_id"),
     ("ordered_from", "o.ordered_at >= $ordered_from"),
@@ -52,50 +53,32 @@ _CONDITIONS = (
     ("due_to", "o.due_date <= $due_to"),
 )
 
-# The page's orders are chosen first (on `orders` alone, unless the status is asked for); then the
-# status and payment of those orders only, by constant keys the scans can prune on: never a join
-# over every order or payment of the merchant.
+# One query on the publish's order list (tasks/portal/layout.py): the orders with their status and
+# payment, sorted by merchant and order date, so a date range reads only its days' row groups.
 _PAGE = """
-select o.order_id, o.site_id, o.chain, o.payment_reference, o.amount, o.ordered_at, o.due_date
-from orders o {status_join}
+select o.order_id, o.site_id, o.chain, o.payment_reference, o.amount, o.ordered_at, o.due_date,
+       coalesce(o.status, 'awaiting_payment') as status, o.paid_at, o.confirmed_at, o.settled_in
+from portal_order_list o
 where o.merchant_id = $merchant {conditions}
 order by o.ordered_at desc, o.order_id
 limit {limit} offset {offset}
 """
-STATUS_JOIN = "join order_status s on s.merchant_id = o.merchant_id and s.order_id = o.order_id"
-_STATUS = """
-select s.order_id, s.status, p.paid_date + cast(strptime(p.paid_time, '%H%M%S') as time) as paid_at,
-       p.confirmed_ingested_at as confirmed_at, p.settlement_id as settled_in
-from order_status s
-left join (select * from payments where merchant_id = $merchant and order_id in ({ids})) p
-       on p.payment_id = s.payment_id
-where s.merchant_id = $merchant and s.order_id in ({ids})
-"""
-
-
-def _in_list(values: list[str], params: dict) -> str:
-    """`$k0, $k1, …` bound to `values`: constants the scans prune row groups with."""
-    params.update({f"k{n}": v for n, v in enumerate(values)})
-    return ", ".join(f"$k{n}" for n in range(len(values)))
 
 
 def search(con: duckdb.DuckDBPyConnection, merchant_id: str, q: Search, page: int = 1) -> list[dict]:
     """One page of the merchant's orders matching `q` (PAGE + 1 rows are read to know if more follow)."""
     given = q.given()
+    if q.order_id:  # its order date from `orders` (sorted by order id), which finds it in the list
+        found = one(con, "select ordered_at from orders where merchant_id = $m and order_id = $o",
+                    {"m": merchant_id, "o": q.order_id})
+        if found is None:
+            return []
+        given["ordered_at"] = found["ordered_at"]
     if q.paid_from or q.paid_to:
         given.update(paid=True, paid_from=q.paid_from, paid_to=q.paid_to)
     conditions = "".join(f" and {cond}" for name, cond in _CONDITIONS if name in given)
-    sql = _PAGE.format(conditions=conditions, limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE,
-                       status_join=STATUS_JOIN if "status" in given else "")
-    rows = dicts(con, sql, {"merchant": merchant_id, **{k: v for k, v in given.items() if k != "paid"}})
-    if not rows:
-        return rows
-    params: dict = {"merchant": merchant_id}
-    ids = _in_list([r["order_id"] for r in rows], params)
-    found = {r["order_id"]: r for r in dicts(con, _STATUS.format(ids=ids), params)}
-    empty = {"status": "awaiting_payment", "paid_at": None, "confirmed_at": None, "settled_in": None}
-    return [{**r, **{k: v for k, v in found.get(r["order_id"], empty).items() if k != "order_id"}}
-            for r in rows]
+    sql = _PAGE.format(conditions=conditions, limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE)
+    return dicts(con, sql, {"merchant": merchant_id, **{k: v for k, v in given.items() if k != "paid"}})
 
 
 def detail(con: duckdb.DuckDBPyConnection, merchant_id: str, order_id: str) -> dict | None:
