@@ -19,6 +19,7 @@ as slow as before, never different) and `installed()` says so, which a test chec
 from __future__ import annotations
 
 import copy
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -40,18 +41,17 @@ _state: dict[str, Any] = {"original": None, "hits": 0, "misses": 0}
 _cache: dict[tuple, tuple] = {}
 
 
+_style_values = operator.itemgetter(*STYLE_KEYS)
+
+
 def _key(text: str, style, max_width, justification_spacing, is_line_start, minimum) -> tuple | None:
-    values = tuple(_frozen(style[name]) for name in STYLE_KEYS)
-    key = (text, max_width, justification_spacing, is_line_start, minimum, style.font_config, values)
+    key = (text, max_width, justification_spacing, is_line_start, minimum, style.font_config,
+           _style_values(style))
     try:
         hash(key)
-    except TypeError:  # a property value we cannot key on: measure it, do not remember it
+    except TypeError:  # a property value that is a list or set: measured, not remembered
         return None
     return key
-
-
-def _frozen(value):
-    return frozenset(value) if isinstance(value, set) else value
 
 
 def cached_split_first_line(text, style, context, max_width, justification_spacing,
