@@ -4,10 +4,7 @@
                                                  [--textcache 1] [--limit 0] [--repeat 1]
 
 The jobs are the ReportJobs `konbini demo` hands to its render pool, kept once by
-`/work/bench-data/demo/capture.py` (it runs the demo in its own process and pickles them; ~5 min):
-
-    KONBINI_DATA_DIR=/tmp/demo-capture .venv/bin/python /work/bench-data/demo/capture.py \\
-        /work/bench-data/demo/jobs.pickle
+bench/reports/demo_jobs.py (it runs the demo in its own process and pickles them; ~5 min).
 
 Renders every job (or the first `--limit`) `--repeat` times with `render_job` in this process
 (the pool's workers do the same), `--textcache 0` without remembering measured text
