@@ -32,6 +32,9 @@ DEFAULT_JOBS = "/work/bench-data/demo/jobs.pickle"
 
 def main() -> None:
     args = options(jobs=DEFAULT_JOBS, textcache=1, limit=0, repeat=1)
+    if not Path(args.jobs).is_file():
+        raise SystemExit(f"no report jobs at {args.jobs}: keep them first with "
+                         f"`python -m bench.reports.demo_jobs {args.jobs}`")
     with open(args.jobs, "rb") as fh:
         jobs = pickle.load(fh)
     if args.limit:
