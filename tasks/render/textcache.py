@@ -18,13 +18,12 @@ as slow as before, never different) and `installed()` says so, which a test chec
 
 from __future__ import annotations
 
-import copy
 import operator
 from collections.abc import Callable
 from typing import Any
 
 CHECKED_VERSION = "70."  # the WeasyPrint whose split_first_line was read for this cache
-MAX_ENTRIES = 200_000  # about 60 MB at most; cleared whole when full (a render process is short-lived)
+MAX_ENTRIES = 50_000  # about 1 kB each, so ~50 MB at most; cleared whole when full
 
 # Every style property split_first_line reads, itself or through Layout.setup/set_text/set_tabs,
 # get_font_description, font_features, first_line_metrics, line_size and hyphenation.
@@ -70,7 +69,14 @@ def cached_split_first_line(text, style, context, max_width, justification_spaci
     else:
         _state["hits"] += 1
     layout, *rest = found
-    return (copy.copy(layout), *rest)
+    return (_copy(layout), *rest)
+
+
+def _copy(layout):
+    """A shallow copy (copy.copy's protocol costs three times as much for this plain object)."""
+    clone = object.__new__(type(layout))
+    clone.__dict__.update(layout.__dict__)
+    return clone
 
 
 def _modules() -> list:
