@@ -9,7 +9,8 @@ whether it carries a file sequence number, and the chains it reports on.
 
 A handler is `handler(con, f: InboundFile, as_of, settings) -> FileOutcome`; it runs inside the
 pull's transaction for the file (tasks/ingest.py). A feed kind also names its feed module, whose
-`parse(f, settings)` checks the file on its own (tasks/feeds/merge.py merges what it gives).
+`parse(f, settings)` checks the file on its own (tasks/feeds/merge.py merges what it gives); a kind
+with `prepare(f, settings)` has that work done ahead by the pull, while the file before is written.
 A new kind of file is one handler module and one entry here.
 """
 
@@ -21,10 +22,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from tasks.cancellations import ingest_cancellations_file
-from tasks.feeds import bank, cvs, famima, sej
-from tasks.feeds.merge import ingest_feed_file
+from tasks.feeds import bank, cvs, famima, merge, sej
 from tasks.orders import ingest_orders_file
-from tasks.treasury.bank_file import ingest_bank_file
+from tasks.treasury import bank_file
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class InboxKind:
     parser: ModuleType | None = None  # the feed's module (layout and parse)
     sequenced: bool = False  # one sequence of file numbers, gaps alert (FILE_SEQUENCE_GAP)
     chains: tuple[str, ...] = ()  # chain codes whose payments the kind reports
+    prepare: Callable | None = None  # prepare(f, settings): the checks needing no warehouse, run ahead
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -45,18 +46,25 @@ class InboxKind:
         object.__setattr__(self, "pattern", re.compile(name, re.ASCII))
 
 
+def _feed(kind: str, folder: str, suffix: str, feed: str, parser: ModuleType, chains: tuple[str, ...]):
+    """A chain's result file: merged by the feed merge, parsed ahead, numbered in sequence."""
+    return InboxKind(kind, folder, suffix, merge.ingest_feed_file, feed, parser, sequenced=True,
+                     chains=chains, prepare=merge.prepare)
+
+
 _CVS_CHAINS = ("lawson", "ministop", "daily", "seicomart")
 KINDS: tuple[InboxKind, ...] = (
     InboxKind("ORDERS", "orders", ".csv", ingest_orders_file),
     InboxKind("ORDER_CANCELS", "orders", ".csv", ingest_cancellations_file),
     InboxKind("API_ORDERS", "orders", ".csv", ingest_orders_file),  # the order API (tasks/api_orders)
     InboxKind("API_CANCELS", "orders", ".csv", ingest_cancellations_file),  # its cancellations
-    InboxKind("SEJ_01", "sej", ".dat", ingest_feed_file, "SEJ", sej, sequenced=True, chains=("seven",)),
-    InboxKind("SEJ_02", "sej", ".dat", ingest_feed_file, "SEJ", sej, sequenced=True, chains=("seven",)),
-    InboxKind("FM_S", "famima", ".dat", ingest_feed_file, "FM", famima, sequenced=True, chains=("famima",)),
-    InboxKind("FM_K", "famima", ".dat", ingest_feed_file, "FM", famima, sequenced=True, chains=("famima",)),
-    InboxKind("CVS", "cvs", ".csv", ingest_feed_file, "CVS", cvs, sequenced=True, chains=_CVS_CHAINS),
-    InboxKind("BANK_IN", "bank", ".dat", ingest_bank_file, parser=bank, sequenced=True),  # treasury.md
+    _feed("SEJ_01", "sej", ".dat", "SEJ", sej, ("seven",)),
+    _feed("SEJ_02", "sej", ".dat", "SEJ", sej, ("seven",)),
+    _feed("FM_S", "famima", ".dat", "FM", famima, ("famima",)),
+    _feed("FM_K", "famima", ".dat", "FM", famima, ("famima",)),
+    _feed("CVS", "cvs", ".csv", "CVS", cvs, _CVS_CHAINS),
+    InboxKind("BANK_IN", "bank", ".dat", bank_file.ingest_bank_file, parser=bank, sequenced=True,
+              prepare=bank_file.prepare),  # treasury.md
 )
 BY_KIND: dict[str, InboxKind] = {k.kind: k for k in KINDS}
 FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(k.folder for k in KINDS))

@@ -32,7 +32,6 @@ from pathlib import Path
 import duckdb
 
 from tasks.errors import KonbiniError
-from tasks.feeds.merge import ingest_feed_file, prepare
 from tasks.inbox import FileName, FileOutcome, InboundFile, Reason, is_duplicate
 from tasks.inbox_kinds import BY_KIND
 from tasks.settings import Settings
@@ -134,16 +133,16 @@ class _Fetched:
 
 def _fetch(src: Source, meta: FileName, settings: Settings, delays: Sequence[float],
            parsing: ThreadPoolExecutor) -> _Fetched:
-    """Read a file and start parsing it (a feed file) in the background while the writer merges the
-    file before it: parsing needs no warehouse, and Polars and DuckDB leave the GIL as they work.
+    """Read a file and start its kind's `prepare` (parse and own checks) in the background while the
+    writer stores the file before it: that needs no warehouse, and Polars and DuckDB leave the GIL.
     A failure to read is kept, and raised at the file's turn, where the pull handles it."""
     try:
         f = InboundFile(meta, _with_retries(lambda: src.fetch(meta), delays))
     except Exception as e:  # noqa: BLE001 - raised again, unchanged, by _Fetched.content
         return _Fetched(error=e)
     kind = BY_KIND[meta.kind]
-    if kind.handler is ingest_feed_file:
-        f.parsed = parsing.submit(prepare, f, settings).result
+    if kind.prepare is not None:
+        f.parsed = parsing.submit(kind.prepare, f, settings).result
     return _Fetched(f)
 
 

@@ -12,7 +12,8 @@ transfers in all, plus one unknown remitter per file.
 Timed:
 - ingest: every file through the real handler (tasks/treasury/bank_file.ingest_bank_file: parse,
   Pandera checks, the lookup of stored transfers, insert), one transaction per file, each as of the
-  evening of its day (the pull without listing and moving files);
+  evening of its day, the next file prepared in a thread meanwhile (the pull without listing and
+  moving files; tasks/ingest.py does the same with each kind's `prepare`);
 - derive: a reconciliation as of the end for no payment key (what every scheduled run does besides
   its keys): transfers matched by remitter name, expected amounts from the previous run's payments
   (written by the setup for the 02 records), the replay of chain balances over every ingestion time,
@@ -27,6 +28,7 @@ import argparse
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +39,7 @@ from tasks.inbox import InboundFile, parse_name
 from tasks.ingest import CHECKPOINT_THRESHOLD
 from tasks.reconcile.run import reconcile
 from tasks.settings import Settings
-from tasks.treasury.bank_file import ingest_bank_file
+from tasks.treasury.bank_file import ingest_bank_file, prepare
 from tasks.warehouse import Warehouse, transaction
 
 FIRST = date(2023, 1, 4)
@@ -151,6 +153,14 @@ def build_data(folder: Path, files: int, transfers: int, confirmed: int) -> None
           f" load {load()}", flush=True)
 
 
+def ingest(con, f: InboundFile, settings: Settings) -> None:
+    """One file in its own transaction, as of the evening of its day; it must be accepted."""
+    d = f.meta.created_at
+    with transaction(con):
+        out = ingest_bank_file(con, f, datetime(d.year, d.month, d.day, 19, tzinfo=JST), settings)
+    assert out.state == "accepted", out.reasons[:3]
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--files", type=int, default=1000)
@@ -175,11 +185,12 @@ def main() -> None:
     with wh.session() as con:
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")  # as the pull does
         t0, c0 = time.perf_counter(), _cpu()
-        for f in files:
-            d = f.meta.created_at
-            with transaction(con):
-                out = ingest_bank_file(con, f, datetime(d.year, d.month, d.day, 19, tzinfo=JST), settings)
-            assert out.state == "accepted", out.reasons[:3]
+        with ThreadPoolExecutor(1) as parsing:
+            files[0].parsed = parsing.submit(prepare, files[0], settings).result
+            for i, f in enumerate(files):
+                if i + 1 < len(files):
+                    files[i + 1].parsed = parsing.submit(prepare, files[i + 1], settings).result
+                ingest(con, f, settings)
         t_ingest, c_ingest = time.perf_counter() - t0, _cpu() - c0
         print(f"ingest: {len(files)} files, {n:,} transfers in {t_ingest:.1f} s (CPU {c_ingest:.1f} s);"
               f" load {load()}", flush=True)

@@ -2,6 +2,7 @@
 accepted whole into `bank_records`, or quarantined whole with every reason (treasury.md).
 
     ingest_bank_file(con, f: InboundFile, as_of: datetime, settings: Settings) -> FileOutcome
+    prepare(f: InboundFile, settings) -> BankParsed   # the file's own checks: no warehouse needed
     TRANSFER_ID_SQL                      # transfer_id of a row with booking_date and inquiry_no
     transfer_id(booking_date, inquiry_no) -> str
 
@@ -72,15 +73,24 @@ def _conflict_reasons(con: duckdb.DuckDBPyConnection, lo: date | None, hi: date 
     return limited(reasons, "transfers differing from stored ones")
 
 
+def prepare(f: InboundFile, settings: Settings) -> bank.BankParsed:
+    """The file read and checked on its own, its storable transfers kept: the pull runs this ahead,
+    in its parse thread, while the writer stores the file before (tasks/ingest.py)."""
+    parsed = bank.parse(f, settings)
+    if parsed.transfers is not None:
+        parsed.transfers = parsed.transfers.filter(
+            pl.col("booking_date").is_not_null() & pl.col("amount").is_not_null())
+    return parsed
+
+
 def ingest_bank_file(con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime,
                      settings: Settings) -> FileOutcome:
     """Check, record and store one BANK_IN file, in the caller's transaction."""
-    parsed = bank.parse(f, settings)
+    parsed = f.parsed() if f.parsed is not None else prepare(f, settings)
     received_at = naive_jst(as_of)
     reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at) + taken_reasons(con, f)
     transfers = parsed.transfers
     if transfers is not None:
-        transfers = transfers.filter(pl.col("booking_date").is_not_null() & pl.col("amount").is_not_null())
         con.register(_STAGED, transfers)
         try:
             reasons += _conflict_reasons(con, *parsed.booked)
