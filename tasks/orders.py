@@ -85,19 +85,26 @@ def ingest_orders_file(
     return accepted(con, f, file_id, settings, rejected, counts)
 
 
+def master_reasons(con: duckdb.DuckDBPyConnection, typed: pl.DataFrame) -> pl.DataFrame:
+    """The current master load's rules for typed rows (ROW, merchant_id, site_id, chain): an active
+    merchant, an active site of that merchant, the chain enabled. Every reason (ROW, field, reason)."""
+    with registered(con, "konbini_incoming_orders", typed):
+        return reasons_frame(con.execute(_MASTER_SQL).fetchall())  # few rows: no Arrow round trip
+
+
 def judge(
-    con: duckdb.DuckDBPyConnection, raw: pl.DataFrame, evaluate: Callable = failures
+    con: duckdb.DuckDBPyConnection, raw: pl.DataFrame, evaluate: Callable = failures,
+    master: Callable = master_reasons,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rule set of an order row, for a file's rows and the API's alike: the form of each field,
     the rules between fields, and the current master load (`current_merchants`, `current_sites`
     on `con`). Returns the typed rows and every reason (ROW, field, reason). `evaluate` runs the
-    Pandera schemas: `failures`, or `quick_failures` (the same checks, for a request's few rows)."""
+    Pandera schemas: `failures`, or `quick_failures` (the same checks, for a request's few rows);
+    `master` answers the master rules: `master_reasons`, or the API's remembered answers of it."""
     form = evaluate(ORDER_FORM, raw)
     typed = _typed_orders(raw, form)
     reasons = pl.concat([form, evaluate(ORDER_RULES, typed)])
-    with registered(con, "konbini_incoming_orders", typed):
-        master = con.execute(_MASTER_SQL).fetchall()  # few rows: no Arrow round trip
-    return typed, pl.concat([reasons, reasons_frame(master)])
+    return typed, pl.concat([reasons, master(con, typed)])
 
 
 def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:

@@ -76,9 +76,9 @@ def judge_bodies(ledger: Ledger, merchant_id: str, bodies: list[dict],
     raw, reasons = _raw_rows(merchant_id, bodies)
     if cur is None:
         with ledger.reading() as cur:
-            _, found = judge(cur, raw, quick_failures)
+            _, found = judge(cur, raw, quick_failures, ledger.master_answers)
     else:
-        _, found = judge(cur, raw, quick_failures)
+        _, found = judge(cur, raw, quick_failures, ledger.master_answers)
     chainless = {i for i, b in enumerate(bodies) if b.get("chain") in (None, "")}
     pos = {c: i for i, c in enumerate(ORDER_COLUMNS)}
     found = found.sort([pl.col("row"), pl.col("field").replace_strict(pos, default=99), "reason"])

@@ -28,6 +28,10 @@ class Ledger:
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple[int, int] | None = None
+        self._mine = threading.local()  # the stamp of the copy this thread's last cursor reads
+        from tasks.api_orders.master_answers import MasterAnswers  # it needs the order rules
+
+        self.master_answers = MasterAnswers(self)  # the master rules' answers, per copy
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -45,8 +49,13 @@ class Ledger:
                 if old is not None:
                     old.close()
             cur = self._con.cursor()
+            self._mine.stamp = self._stamp
         cur.execute("use ledger")
         return cur
+
+    def stamp(self) -> tuple[int, int] | None:
+        """Which published copy (inode, mtime) the calling thread's last cursor reads."""
+        return getattr(self._mine, "stamp", None)
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
