@@ -61,11 +61,8 @@ def csrf_refused(request: Request, *_) -> HTMLResponse:
 
 
 async def http_error(request: Request, exc) -> HTMLResponse:
-    """Framework errors (unknown path, wrong method) as pages; API paths keep JSON."""
-    if request.url.path.startswith("/api/"):
-        from fastapi.exception_handlers import http_exception_handler
-
-        return await http_exception_handler(request, exc)
+    """Framework errors (unknown path, wrong method) as pages; web/api/errors.py sends only
+    non-API paths here (the API's answers keep its JSON shape)."""
     if exc.status_code == 404:
         return not_found(request)
     return page(request, "error.html.j2", exc.status_code, title="エラー", message=str(exc.detail))
