@@ -78,11 +78,15 @@ class InboundFile:
     meta: FileName
     content: bytes
     sha256: str = field(init=False)
-    # a feed file's parse, started ahead by the pull (tasks.ingest): call it to wait for the result
+    # its kind's `prepare`, started ahead by the pull (tasks.ingest): call it to wait for the result
     parsed: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.sha256 = hashlib.sha256(self.content).hexdigest()
+
+    def prepared(self, prepare: Callable[[InboundFile, Any], Any], settings) -> Any:
+        """What `prepare(self, settings)` gives: the pull's result when it ran it ahead, else now."""
+        return self.parsed() if self.parsed is not None else prepare(self, settings)
 
 
 def is_duplicate(con: duckdb.DuckDBPyConnection, f: InboundFile) -> bool:

@@ -117,7 +117,7 @@ def ingest_feed_file(
     con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime, settings: Settings
 ) -> FileOutcome:
     """Check, record and merge one SEJ, FM or CVS file, in the caller's transaction."""
-    parsed = f.parsed() if f.parsed is not None else prepare(f, settings)
+    parsed = f.prepared(prepare, settings)
     received_at = naive_jst(as_of)
     reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at)
     events = parsed.events

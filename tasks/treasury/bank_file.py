@@ -86,7 +86,7 @@ def prepare(f: InboundFile, settings: Settings) -> bank.BankParsed:
 def ingest_bank_file(con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime,
                      settings: Settings) -> FileOutcome:
     """Check, record and store one BANK_IN file, in the caller's transaction."""
-    parsed = f.parsed() if f.parsed is not None else prepare(f, settings)
+    parsed = f.prepared(prepare, settings)
     received_at = naive_jst(as_of)
     reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at) + taken_reasons(con, f)
     transfers = parsed.transfers
