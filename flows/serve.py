@@ -21,10 +21,11 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
+from flows import crashed_runs
 from tasks.errors import KonbiniError
 
 TIMEZONE = "Asia/Tokyo"
-TAGS = ["konbini"]
+TAGS = [crashed_runs.TAG]  # the automation watches the runs of this tag
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,14 @@ def register(work_pool: str | None = None, parse_pool: str | None = None) -> lis
     (`flows.ingest.pull_feeds`) is imported from the konbini installed beside the worker, so the
     code a worker runs is the version installed on its machine, and nothing is copied per run.
     """
-    return [str(d.apply(work_pool_name=pool_of(s, work_pool, parse_pool)))
-            for s, d in zip(SCHEDULE, deployments(), strict=True)]
+    ids = []
+    for s, d in zip(SCHEDULE, deployments(), strict=True):
+        if pool := pool_of(s, work_pool, parse_pool):
+            # A worker's run beats at the rate the crashed-runs automation expects.
+            d.job_variables = {"env": crashed_runs.run_environment()}
+        ids.append(str(d.apply(work_pool_name=pool)))
+    crashed_runs.ensure()
+    return ids
 
 
 def check_pools(work_pool: str, parse_pool: str | None) -> None:
@@ -161,6 +168,8 @@ def serve(limit: int | None = None, web: tuple[str, int] | None = ("127.0.0.1", 
         from web.server import start_in_thread
 
         start_in_thread(get_settings(), *web)
+    crashed_runs.use_in_this_process()  # the runs served here are this process's children
+    crashed_runs.ensure()
     prefect.serve(*deployments(), limit=limit)
 
 

@@ -25,13 +25,14 @@ import duckdb
 import pytest
 
 from bench.scaling import cluster
-from flows import serve
+from flows import crashed_runs, serve
 
 pytestmark = pytest.mark.slow
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "samples"
 WRITER, PARSE = serve.WRITER_POOL, serve.PARSE_POOL
 AS_OF = "2026-11-10T07:00:00+09:00"  # after every sample file's creation
+HEARTBEAT = 30
 
 
 def konbini(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -50,8 +51,11 @@ def prefect_on_postgres(tmp_path_factory):
             cluster.prefect(env, "work-pool", "create", WRITER, "--type", "process")
             cluster.prefect(env, "work-pool", "set-concurrency-limit", WRITER, "1")
             cluster.prefect(env, "work-pool", "create", PARSE, "--type", "process")
-            done = konbini(env, "deploy", "--work-pool", WRITER, "--parse-pool", PARSE)
-            assert done.returncode == 0, done.stderr
+            # Runs beat every 30 s (Prefect's minimum), so a lost run is marked Crashed in 90 s.
+            env = {**env, crashed_runs.HEARTBEAT_VAR: str(HEARTBEAT)}
+            for _ in range(2):  # twice, as an operator re-deploying: still one automation
+                done = konbini(env, "deploy", "--work-pool", WRITER, "--parse-pool", PARSE)
+                assert done.returncode == 0, done.stderr
             assert f"registered {len(serve.SCHEDULE)} deployments on work pool {WRITER}" in done.stdout
             # Registered with their schedules on; the tests turn them on only when they want them.
             assert not any(d["paused"] for d in _set_paused(url, True).values())
@@ -144,12 +148,26 @@ def test_deploy_puts_the_serve_table_on_the_pools(prefect_on_postgres):
         assert [(x["schedule"]["cron"], x["schedule"]["timezone"]) for x in d["schedules"]] == [
             (c, "Asia/Tokyo") for c in s.crons], s.name
         assert d["entrypoint"] == s.flow.replace(":", "."), s.name  # imported from the installed konbini
-        assert d["pull_steps"] == [], s.name  # nothing copied per run
+        assert not d["pull_steps"], s.name  # nothing copied per run ([] first, None once re-deployed)
         assert d["global_concurrency_limit"]["limit"] == 1
         assert d["concurrency_options"]["collision_strategy"] == s.on_collision.value
         assert d["parameters"] == s.parameters
     pools = {p["name"]: p for p in cluster.api(url, "POST", "/work_pools/filter", {})}
     assert pools[WRITER]["concurrency_limit"] == 1 and pools[PARSE]["concurrency_limit"] is None
+    # Every run beats at the rate the crashed-runs automation expects; one automation, however
+    # often deployed.
+    for d in found.values():
+        assert d["job_variables"]["env"] == {crashed_runs.HEARTBEAT_VAR: str(HEARTBEAT)}, d["name"]
+    automations = [a for a in cluster.api(url, "POST", "/automations/filter", {})
+                   if a["name"] == crashed_runs.NAME]
+    assert len(automations) == 1 and automations[0]["enabled"]
+    trigger = automations[0]["trigger"]
+    assert trigger["posture"] == "Proactive" and trigger["within"] == 3 * HEARTBEAT
+    assert trigger["match_related"] == {"prefect.resource.role": "tag",
+                                        "prefect.resource.id": "prefect.tag.konbini"}
+    assert automations[0]["actions"] == [{"type": "change-flow-run-state", "name": None, "state": "CRASHED",
+                                          "message": "no heartbeat for 90 s: the run's process, worker or "
+                                                     "machine was lost", "force": False}]
 
 
 def test_deploy_refuses_a_missing_pool_and_a_writer_pool_without_limit_one(prefect_on_postgres):
@@ -224,7 +242,7 @@ def test_worker_killed_mid_run_leaves_what_a_rerun_expects_and_the_retry_complet
 ):
     from prefect import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
-    from prefect.states import AwaitingRetry, Crashed
+    from prefect.states import AwaitingRetry
 
     url, data = workers.url, workers.data
     found = _set_paused(url, True)
@@ -248,13 +266,20 @@ def test_worker_killed_mid_run_leaves_what_a_rerun_expects_and_the_retry_complet
     cluster.until(lambda: not warehouse_lock_holders(lock), timeout=60)  # the kernel frees it at exit
     logged = _runs_logged(data)
 
-    # Nobody is left to report the run: it stays Running, and holds the writer pool's only slot.
-    # The writer comes back (systemd's Restart=always); the operator marks the run crashed and
-    # retries it (the UI's Retry), here with Prefect's client.
+    # Nobody is left to report the run: it stays Running, holding the writer pool's only slot,
+    # until the server's automation sees no heartbeat for three beats and marks it Crashed.
+    # The writer comes back (systemd's Restart=always); the operator retries the run (the UI's
+    # Retry), here with Prefect's client.
+    killed_at = time.monotonic()
     assert cluster.api(url, "GET", f"/flow_runs/{run_id}")["state"]["type"] == "RUNNING"
     workers.writer = workers.start(WRITER, limit=1)
+    while (run := cluster.api(url, "GET", f"/flow_runs/{run_id}"))["state"]["type"] != "CRASHED":
+        assert run["state"]["type"] == "RUNNING", run["state"]
+        assert time.monotonic() - killed_at < 4 * 3 * HEARTBEAT, "the lost run was not marked Crashed"
+        time.sleep(1)
+    assert "no heartbeat for 90 s" in run["state"]["message"]
+    assert time.monotonic() - killed_at > 2 * HEARTBEAT  # by the missed beats, not anything sooner
     with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
-        client.set_flow_run_state(run_id, Crashed(message="worker machine lost"), force=True)
         assert client.set_flow_run_state(run_id, AwaitingRetry(), force=True).status.value == "ACCEPT"
     retried = cluster.wait_final(url, run_id)
     assert retried["state"]["type"] == "COMPLETED", retried["state"]

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from flows import serve
+from flows import crashed_runs, serve
 from tests.service.prefect_api import api as _api
 
 KONBINI = str(Path(sys.executable).parent / "konbini")
@@ -50,6 +50,10 @@ def test_serve_registers_every_deployment_with_its_tokyo_schedule_and_runs_them(
         assert d["concurrency_options"]["collision_strategy"] == s.on_collision.value
         assert d["entrypoint"] == s.flow.replace(":", ".")
         assert d["parameters"] == s.parameters
+    # The served runs are watched for a lost process like the workers' (flows/crashed_runs.py).
+    automations = _api(prefect_server, "POST", "/automations/filter", {})
+    assert [a["trigger"]["within"] for a in automations if a["name"] == crashed_runs.NAME] == [
+        crashed_runs.MISSED_BEATS * crashed_runs.DEFAULT_HEARTBEAT]
 
     # The scheduler creates the upcoming runs in Japan time (e.g. settlement at 07:00 JST = 22:00 UTC).
     settle = found.get("settle")
