@@ -5,6 +5,7 @@ writing flow). A clear page (503, the headers of every page, no traceback) and o
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 import duckdb
 import pytest
@@ -37,16 +38,22 @@ def unavailable(r, text: str = "まだ公開されていません") -> None:
     assert r.headers["cache-control"] == "no-store"
 
 
+@contextmanager
+def logged_in(settings, username: str):
+    """A client of the app on a real server, logged in as `username`."""
+    for running in serve(settings):
+        with running.client() as c:
+            assert login(c, username).status_code == 303
+            yield c
+
+
 @pytest.mark.parametrize("make", [old_copy, nothing_published])
 def test_pages_say_not_published_yet(world, make, caplog):
     make(world)
-    with caplog.at_level(logging.WARNING, logger="konbini.web"):
-        for running in serve(world):
-            with running.client() as c:
-                assert login(c, "shop1").status_code == 303
-                for path in PAGES:
-                    unavailable(c.get(path))
-                assert c.get("/login").status_code == 200  # what needs no copy still answers
+    with caplog.at_level(logging.WARNING, logger="konbini.web"), logged_in(world, "shop1") as c:
+        for path in PAGES:
+            unavailable(c.get(path))
+        assert c.get("/login").status_code == 200  # what needs no copy still answers
     lines = [r for r in caplog.records if r.name == "konbini.web"]
     assert len(lines) == len(PAGES)
     assert all("\n" not in r.getMessage() and "/merchants/M000001" in r.getMessage() for r in lines)
@@ -54,20 +61,16 @@ def test_pages_say_not_published_yet(world, make, caplog):
 
 def test_operator_console_says_not_published_yet(world):
     old_copy(world)
-    for running in serve(world):
-        with running.client() as c:
-            login(c, "ops")
-            unavailable(c.get("/console/"))
+    with logged_in(world, "ops") as c:
+        unavailable(c.get("/console/"))
 
 
 def test_pages_come_back_with_the_next_publish(world):
     from tasks.warehouse import Warehouse
 
     old_copy(world)
-    for running in serve(world):
-        with running.client() as c:
-            login(c, "shop1")
-            unavailable(c.get("/merchants/M000001/"))
-            Warehouse(world.warehouse_path).publish()
-            assert c.get("/merchants/M000001/").status_code == 200
-            assert c.get("/merchants/M000001/orders").status_code == 200
+    with logged_in(world, "shop1") as c:
+        unavailable(c.get("/merchants/M000001/"))
+        Warehouse(world.warehouse_path).publish()
+        assert c.get("/merchants/M000001/").status_code == 200
+        assert c.get("/merchants/M000001/orders").status_code == 200
