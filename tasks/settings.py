@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,16 +18,36 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tasks.errors import KonbiniError
+
+# Zengin fields of our account (checked when the settings load: a wrong one would otherwise surface
+# as a bank's rejection of a payout file, or as every BANK_IN file quarantined for "not our account")
+ASCII_DIGITS = {n: f"^[0-9]{{{n}}}$" for n in (3, 4, 7, 10)}  # [0-9]: not str.isdigit (１, ²)
+
 
 class PayoutAccount(BaseModel):
     """Our own account, the remitter (振込依頼人) of every Zengin payout file."""
 
-    remitter_code: str = "1234567890"  # 振込依頼人コード, 10 digits, given by our bank
-    remitter_name: str = "ｺﾝﾋﾞﾆｼﾕｳﾉｳﾀﾞｲｺｳ(ｶ"  # half-width kana, up to 40
-    bank_code: str = "0001"
-    branch_code: str = "100"
-    account_type: str = "1"  # 1 普通, 2 当座
-    account_number: str = "1111111"
+    remitter_code: str = Field("1234567890", pattern=ASCII_DIGITS[10])  # 振込依頼人コード, from our bank
+    remitter_name: str = "ｺﾝﾋﾞﾆｼﾕｳﾉｳﾀﾞｲｺｳ(ｶ"  # half-width kana (Zengin set), up to 40
+    bank_code: str = Field("0001", pattern=ASCII_DIGITS[4])
+    branch_code: str = Field("100", pattern=ASCII_DIGITS[3])
+    account_type: Literal["1", "2"] = "1"  # 1 普通, 2 当座 (orders-and-master.md, account_type)
+    account_number: str = Field("1111111", pattern=ASCII_DIGITS[7])
+
+    @field_validator("remitter_name")
+    @classmethod
+    def _zengin_name(cls, name: str) -> str:
+        """The name as the file holds it: 1 to 40 characters of the Zengin set, already half-width."""
+        from tasks.kana import ALLOWED
+
+        bad = next((c for c in name if c not in ALLOWED), None)
+        if bad is not None:
+            raise ValueError(f"character {bad!r} is not half-width kana or another character of the "
+                             "Zengin set (0-9 A-Z ｱ-ﾝ ﾞ ﾟ ｰ space ( ) - . /)")
+        if not 1 <= len(name) <= 40:
+            raise ValueError(f"must be 1 to 40 characters, not {len(name)}")
+        return name
 
 
 class Remitters(BaseModel):
@@ -57,8 +78,46 @@ class Smtp(BaseModel):
     allow_plaintext_auth: bool = False
 
 
+class SettingsError(KonbiniError):
+    """A setting that cannot be used: one line naming the field, where it came from, and why."""
+
+
+def _toml_file() -> Path:
+    return Path(os.environ.get("KONBINI_CONFIG", "konbini.toml"))
+
+
+def _source(loc: tuple, given: dict) -> str:
+    """Where the value at `loc` came from, in the order the sources are read."""
+    if loc and loc[0] in given:
+        return "given to Settings()"
+    env = {k.upper() for k in os.environ}
+    for n in range(len(loc), 0, -1):  # KONBINI_PAYOUT_ACCOUNT__BANK_CODE, or a JSON KONBINI_PAYOUT_ACCOUNT
+        name = "KONBINI_" + "__".join(str(p) for p in loc[:n]).upper()
+        if name in env:
+            return f"environment variable {name}"
+    return f"{_toml_file()}" if _toml_file().is_file() else "settings"
+
+
+def _reason(e: dict) -> str:
+    if e["type"] == "string_pattern_mismatch":  # the patterns of ASCII_DIGITS: ^[0-9]{n}$
+        return f"must be {e['ctx']['pattern'].removeprefix('^[0-9]{').removesuffix('}$')} ASCII digits (0-9)"
+    return e["msg"].removeprefix("Value error, ")
+
+
+def describe(error: ValidationError, given: dict) -> str:
+    """Every wrong setting in one line: `field 'value' (where): why; …`."""
+    return "; ".join(f"setting {'.'.join(str(p) for p in e['loc'])} {e['input']!r}"
+                     f" ({_source(e['loc'], given)}): {_reason(e)}" for e in error.errors())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KONBINI_", env_nested_delimiter="__", extra="ignore")
+
+    def __init__(self, **values) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as e:
+            raise SettingsError(describe(e, values)) from None
 
     data_dir: Path = Path("data")
     inbox: str | None = None  # local folder or fsspec URL; default <data>/inbox
@@ -86,7 +145,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("KONBINI_CONFIG", "konbini.toml"))
+        toml_file = _toml_file()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if toml_file.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))

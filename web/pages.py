@@ -51,6 +51,11 @@ def not_found(request: Request, *_) -> HTMLResponse:
                 message="お探しのページは見つかりません。")
 
 
+def not_published(request: Request, *_) -> HTMLResponse:
+    return page(request, "error.html.j2", 503, title="まだ公開されていません",
+                message="集計データはまだ公開されていません。しばらくしてから開き直してください。")
+
+
 def login_required(request: Request, *_) -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 

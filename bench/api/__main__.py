@@ -1,5 +1,5 @@
 """Sustained order registrations over HTTP: `python -m bench.api [--seconds 20] [--connections 32]
-[--workers 1] [--rate N] [--server-code DIR] [--overlap]`.
+[--workers 1] [--rate N] [--server-code DIR] [--overlap] [--trace]`.
 
 A fresh data folder with the spec's sample master (loaded and published), one API key, uvicorn in
 its own process(es) on 127.0.0.1, and a lean keep-alive HTTP/1.1 client (asyncio streams: the
@@ -9,7 +9,9 @@ connections); with `--rate N` the orders are sent at N per second whatever the a
 on up to `--connections` connections; an order's latency counts from its scheduled time, so a
 server that falls behind is not excused by a client that waited). The bench prints orders/s and
 latency percentiles. `--server-code DIR` serves another checkout's code (e.g. /work/main, to compare
-before and after with the same client). Loopback only; bounded in time.
+before and after with the same client). `--trace` (one worker) serves through bench/api/traced.py
+and says what the slowest requests overlapped on the server (bench/api/stalls.py: garbage
+collections, long batches, a late event loop). Loopback only; bounded in time.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+from bench.api import stalls
 
 REPO = Path(__file__).resolve().parents[2]
 MASTER = REPO.parent / "shared" / "spec" / "samples" / "master"
@@ -110,8 +114,10 @@ async def _paced(port: int, key: str, rate: float, stop_at: float, latencies: li
             at = t0 + i / rate
             if (wait := at - time.perf_counter()) > 0:
                 await asyncio.sleep(wait)
+            due_at = time.monotonic() + (at - time.perf_counter())
             await _post(reader, writer, key, _body(first + i, today, due), statuses)
             latencies.append(time.perf_counter() - at)
+            stalls.SPANS.append((due_at, time.monotonic()))
         writer.close()
 
     await asyncio.gather(*(worker() for _ in range(connections)))
@@ -152,16 +158,19 @@ def _children(pid: int) -> list[int]:
     return [int(k) for k in kids] + [g for k in kids for g in _children(int(k))]
 
 
-def _serve(data: Path, workers: int, code: Path, overlap: bool) -> tuple[subprocess.Popen, int]:
+def _serve(data: Path, workers: int, code: Path, overlap: bool,
+           trace: Path | None = None) -> tuple[subprocess.Popen, int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, KONBINI_DATA_DIR=str(data), PYTHONPATH=str(code),
                KONBINI_API_PIPELINE_OVERLAP="1" if overlap else "0")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=code)
+    command = [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    if trace is not None:  # this checkout's tracer as a script: `web` and `tasks` from the served code
+        env.update(KONBINI_BENCH_TRACE=str(trace))
+        command = [sys.executable, str(REPO / "bench" / "api" / "traced.py"), str(port)]
+    proc = subprocess.Popen(command, env=env, cwd=code)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -182,15 +191,19 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=None, help="orders per second, open loop")
     ap.add_argument("--server-code", type=Path, default=REPO, help="the checkout whose code serves")
     ap.add_argument("--overlap", action="store_true", help="judge and commit in two threads (pipeline.py)")
+    ap.add_argument("--trace", action="store_true", help="what the slowest requests overlapped (1 worker)")
     args = ap.parse_args()
+    if args.trace and args.workers != 1:
+        raise SystemExit("--trace: one worker only")
     load0 = Path("/proc/loadavg").read_text().split()[0]
     data = Path(tempfile.mkdtemp(prefix="bench-api-"))
     try:
         key = _prepare(data)
-        proc, port = _serve(data, args.workers, args.server_code.resolve(), args.overlap)
+        trace = data / "trace.json" if args.trace else None
+        proc, port = _serve(data, args.workers, args.server_code.resolve(), args.overlap, trace)
         try:
             asyncio.run(_load(port, key, args.warmup, 4, first=10**8))  # warm-up: imports, first batches
-            cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
+            cpu0, client0, window0 = _cpu_seconds(proc.pid), time.process_time(), time.monotonic()
             latencies, statuses, elapsed = asyncio.run(_load(port, key, args.seconds, args.connections,
                                                              rate=args.rate))
             cpu, client = _cpu_seconds(proc.pid) - cpu0, time.process_time() - client0
@@ -207,6 +220,8 @@ def main() -> None:
         print(f"CPU per order: server {cpu / len(ms) * 1000:.2f} ms, client {client / len(ms) * 1000:.2f} ms "
               f"(server busy {cpu / elapsed:.2f} cores of {os.cpu_count()})")
         print("loadavg:", load0, "->", Path("/proc/loadavg").read_text().strip())
+        if trace is not None:
+            stalls.report(trace, (window0, window0 + elapsed))
     finally:
         shutil.rmtree(data, ignore_errors=True)
 

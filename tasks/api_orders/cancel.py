@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tasks.api_orders.intake import find
-from tasks.api_orders.ledger import Ledger, NotPublished
+from tasks.api_orders.ledger import Ledger
 from tasks.api_orders.store import Store
 
 BEFORE_CHOICE = -1  # cancels.batch of an order cancelled before its chain was chosen: never exported
@@ -24,12 +24,8 @@ BEFORE_CHOICE = -1  # cancels.batch of an order cancelled before its chain was c
 def request_cancel(
     store: Store, ledger: Ledger, merchant_id: str, order_id: str, now: datetime
 ) -> str | None:
-    if find(store, merchant_id, order_id) is None:
-        try:
-            if not ledger.order_exists(merchant_id, [order_id]):
-                return None
-        except NotPublished:
-            return None
+    if find(store, merchant_id, order_id) is None and not ledger.order_exists(merchant_id, [order_id]):
+        return None  # (nothing published yet: NotPublished, the API's 503)
     stamp = now.isoformat(timespec="seconds")
     with store.tx() as con:
         row = con.execute("select chain from intake where merchant_id = ? and order_id = ?",

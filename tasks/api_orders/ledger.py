@@ -15,11 +15,8 @@ from contextlib import contextmanager
 
 import duckdb
 
-from tasks.errors import KonbiniError
-
-
-class NotPublished(KonbiniError):
-    """No published copy of the warehouse yet: the API cannot judge orders."""
+# the one error of every reader of the published copy: the API cannot judge orders without one
+from tasks.portal.published import NotPublished
 
 
 class Ledger:

@@ -13,6 +13,7 @@ so a reader sees the rows, their order and the summary of one and the same publi
 
     laid_out(table, select) -> str      # the SELECT that fills the copy's `table`, in its order
     write_summaries(con, "analytics")   # the summary tables, from the copy's own rows
+    TABLES                              # the tables a copy must hold for the pages (else 503)
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ where merchant_id is not null
 group by all
 order by merchant_id, paid_date, chain
 """
+
+
+TABLES = ("portal_daily_payments", "portal_order_list")  # what a copy published before them lacks
 
 
 def laid_out(table: str, select: str) -> str:

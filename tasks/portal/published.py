@@ -19,13 +19,16 @@ from pathlib import Path
 import duckdb
 
 from tasks.errors import KonbiniError
+from tasks.portal.layout import TABLES
 from tasks.settings import Settings
 
 PRIVATE = "portal_private.duckdb"
 
 
 class NotPublished(KonbiniError):
-    """No published copy yet: no writing flow has run."""
+    """No published copy the web can read yet: no writing flow has run, or the copy was published
+    by a version before the web's tables (tasks/portal/layout.py) and no writing flow has run since.
+    The pages answer 503 and the order API its JSON 503 (web/api/errors.py)."""
 
 
 def private_path(warehouse_path: Path) -> Path:
@@ -65,6 +68,17 @@ def publish_private(con: duckdb.DuckDBPyConnection, db: str, warehouse_path: Pat
     stamp.write_text(mark)
 
 
+def _require_layout(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The copy holds the tables the pages read (checked once per copy, when it is opened)."""
+    present = {t for (t,) in con.execute(
+        "select table_name from duckdb_tables() where database_name = 'published'").fetchall()}
+    missing = [t for t in TABLES if t not in present]
+    if missing:
+        con.close()
+        raise NotPublished(f"{path}: published before the web's tables ({', '.join(missing)});"
+                           " the next writing flow publishes them")
+
+
 class Reader:
     """Read-only connections to the published copies for many threads (one cursor each)."""
 
@@ -81,7 +95,7 @@ class Reader:
         with self._lock:
             if self._con is None or seen != self._seen:
                 if seen[0] is None:
-                    raise NotPublished("nothing published yet: no writing flow has run")
+                    raise NotPublished(f"{self.analytics}: nothing published yet (no writing flow has run)")
                 # a fresh in-memory instance each time: `duckdb.connect(path)` would hand back the
                 # cached instance of the replaced file (same path, old inode) and show old data
                 con = duckdb.connect(":memory:", config={"memory_limit": "2GB"})
@@ -93,6 +107,7 @@ class Reader:
                     con.execute("attach ':memory:' as private")
                     con.execute("create table private.order_customers as"
                                 " select * from order_customers limit 0")
+                _require_layout(con, self.analytics)
                 self._con, self._seen = con, seen
             cur = self._con.cursor()
         cur.execute("use published")  # each cursor starts in the instance's own empty catalog

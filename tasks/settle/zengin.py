@@ -90,13 +90,19 @@ class Transfer:
     merchant_id: str = ""  # for error messages only
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9 (and at least one): str.isdigit() alone also takes full-width １ and ², which the
+    file cannot hold (it is cp932 with ASCII digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def _record(layout: list[tuple[str, int, str]], values: dict[str, object], where: str) -> bytes:
     out = bytearray()
     for name, length, kind in layout:
         value = values.get(name, "")
         if kind == "N":
             text = str(value)
-            if not text.isdigit() or len(text) > length:
+            if not ascii_digits(text) or len(text) > length:
                 raise ValueError(f"{where}: {name} {text!r} is not a number of at most {length} digits")
             out += text.zfill(length).encode("ascii")
         else:

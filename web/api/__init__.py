@@ -14,7 +14,6 @@ from tasks import clock
 from tasks.api_orders import idempotency, intake, keys
 from tasks.api_orders.cancel import cancelled_before_choice, request_cancel
 from tasks.api_orders.intake import Registered
-from tasks.api_orders.ledger import NotPublished
 from tasks.api_orders.pipeline import Remember
 from web.api.context import ledger, pipeline, store
 from web.api.errors import ERROR_SCHEMA, error
@@ -49,13 +48,6 @@ def _answer(request: Request, order: dict, status: str | None) -> dict:
     return out
 
 
-def _status(request: Request, merchant_id: str, order_id: str) -> str | None:
-    try:
-        return ledger(request).status(merchant_id, order_id)
-    except NotPublished:
-        return None
-
-
 @router.post("/orders", status_code=201, openapi_extra=_BODY,
              responses={201: {"model": OrderOut},
                         200: {"model": OrderOut, "description": "already registered, same content"},
@@ -79,10 +71,7 @@ async def create_order(request: Request) -> Response:
     if not isinstance(body, dict):
         return await _keep(request, merchant_id, key, raw, error(400, "the body must be a JSON object"))
     remember = Remember(key, raw, lambda result: _rendered(request, result)) if key else None
-    try:
-        outcome = await pipeline(request).submit(merchant_id, body, remember)
-    except NotPublished:
-        return error(503, "the ledger is not published yet; try again later")
+    outcome = await pipeline(request).submit(merchant_id, body, remember)  # NotPublished: 503
     if outcome.answer is not None:  # the answer kept for the key, in the order's own transaction
         return _kept(outcome.answer)
     status, text = _rendered(request, outcome.registered)
@@ -115,14 +104,14 @@ async def _keep(request: Request, merchant_id: str, key: str | None, raw: bytes,
     return _kept(kept)
 
 
-@router.get("/orders/{order_id}", responses={200: {"model": OrderOut}, 401: _ERR, 404: _ERR})
+@router.get("/orders/{order_id}", responses={200: {"model": OrderOut}, 401: _ERR, 404: _ERR, 503: _ERR})
 async def get_order(request: Request, order_id: str) -> Response:
     """An order of the key's merchant with its status (v_order_status of the published ledger)."""
     merchant_id = _merchant(request)
     if merchant_id is None:
         return error(401, "missing, unknown or revoked API key")
     order = intake.find(store(request), merchant_id, order_id)
-    status = _status(request, merchant_id, order_id)
+    status = ledger(request).status(merchant_id, order_id)  # NotPublished: 503 (web/api/errors.py)
     if status is None and cancelled_before_choice(store(request), merchant_id, order_id):
         status = "cancelled"
     if order is None:
@@ -137,7 +126,7 @@ async def get_order(request: Request, order_id: str) -> Response:
 @router.post("/orders/{order_id}/cancel", status_code=202,
              responses={202: {"description": "cancel_requested: decided when merged, as a cancellation file"},
                         200: {"description": "cancelled: the customer had not chosen a chain yet"},
-                        401: _ERR, 404: _ERR})
+                        401: _ERR, 404: _ERR, 503: _ERR})
 async def cancel_order(request: Request, order_id: str) -> Response:
     """Cancel an order not paid yet, by the rule of a cancellation file (decided once, when merged:
     refused if a 01 or 02 was ingested by then); GET shows `cancelled` once it is."""

@@ -5,14 +5,21 @@
 `reasons` only with 422 (every reason, in the words of the order-file rejection report).
 Everything under /api/ answers in this shape, the framework's own errors too (an unknown path, a
 method not allowed, a body FastAPI could not read, an unexpected failure): `install(app)`.
+No published copy to read (NotPublished) is 503 `unavailable` here and the 503 page elsewhere.
 """
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tasks.portal.published import NotPublished
+
+LOG = logging.getLogger("konbini.web")
 
 CODES = {
     400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
@@ -65,10 +72,22 @@ async def unexpected(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Internal Server Error", status_code=500)  # Starlette's own answer
 
 
+async def not_published(request: Request, exc: NotPublished) -> Response:
+    """No published copy the web can read (tasks/portal/published.py): 503, and one line for
+    operations naming the copy (which a writing flow publishes)."""
+    LOG.warning("%s %s: 503 not published: %s", request.method, request.url.path, exc)
+    if _is_api(request):
+        return error(503, "the ledger is not published yet; try again later")
+    from web import pages
+
+    return pages.not_published(request)
+
+
 def install(app: FastAPI) -> None:
     """The error handlers of the whole app (one call in web/app.py); pages keep web/pages.py's."""
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, unreadable_request)
+    app.add_exception_handler(NotPublished, not_published)
     app.add_exception_handler(Exception, unexpected)
 
 
