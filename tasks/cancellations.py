@@ -16,7 +16,15 @@ import polars as pl
 from schemas.orders import CANCEL_COLUMNS, CANCEL_FORM, failures, parse_iso_offset
 from tasks.csv_table import LINE
 from tasks.inbox import FileOutcome, InboundFile
-from tasks.order_files import ROW, accept_rows, accepted, registered, rejection_rows, sql_reasons
+from tasks.order_files import (
+    ROW,
+    accept_rows,
+    accepted,
+    read_rows,
+    registered,
+    rejection_rows,
+    sql_reasons,
+)
 
 
 def ingest_cancellations_file(
@@ -27,7 +35,7 @@ def ingest_cancellations_file(
     Rejected when the order is unknown, already cancelled (before, or earlier in this file), or
     already has a 01 or 02 ingested for its chain and reference; stored otherwise.
     """
-    rows = accept_rows(con, f, as_of, settings, CANCEL_COLUMNS)
+    rows = accept_rows(con, f, as_of, settings, read_rows(f, CANCEL_COLUMNS))
     if isinstance(rows, FileOutcome):
         return rows
     received_at, file_id, raw = rows.received_at, rows.file_id, rows.raw

@@ -98,6 +98,15 @@ def is_duplicate(con: duckdb.DuckDBPyConnection, f: InboundFile) -> bool:
     return row is not None
 
 
+def recorded(con: duckdb.DuckDBPyConnection, files: list[FileName]) -> set[tuple[str, str, str]]:
+    """(folder, name, sha256) of every recorded file named as one of `files`: `is_duplicate` asked
+    once for a whole pull, which holds the writers' lock (no other process records a file meanwhile)
+    and lists each (folder, name) once."""
+    rows = con.execute("select folder, name, sha256 from inbound_files where name in (select unnest(?))",
+                       [[m.name for m in files]]).fetchall()
+    return set(rows)
+
+
 def record_file(
     con: duckdb.DuckDBPyConnection,
     f: InboundFile,

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from tasks import orders
 from tasks.cancellations import ingest_cancellations_file
 from tasks.feeds import bank, cvs, famima, merge, sej
 from tasks.orders import ingest_orders_file
@@ -54,9 +55,9 @@ def _feed(kind: str, folder: str, suffix: str, feed: str, parser: ModuleType, ch
 
 _CVS_CHAINS = ("lawson", "ministop", "daily", "seicomart")
 KINDS: tuple[InboxKind, ...] = (
-    InboxKind("ORDERS", "orders", ".csv", ingest_orders_file),
+    InboxKind("ORDERS", "orders", ".csv", ingest_orders_file, prepare=orders.prepare),
     InboxKind("ORDER_CANCELS", "orders", ".csv", ingest_cancellations_file),
-    InboxKind("API_ORDERS", "orders", ".csv", ingest_orders_file),  # the order API (tasks/api_orders)
+    InboxKind("API_ORDERS", "orders", ".csv", ingest_orders_file, prepare=orders.prepare),  # the order API
     InboxKind("API_CANCELS", "orders", ".csv", ingest_cancellations_file),  # its cancellations
     _feed("SEJ_01", "sej", ".dat", "SEJ", sej, ("seven",)),
     _feed("SEJ_02", "sej", ".dat", "SEJ", sej, ("seven",)),

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from tasks.errors import KonbiniError
-from tasks.inbox import FileName, FileOutcome, InboundFile, Reason, is_duplicate
+from tasks.inbox import FileName, FileOutcome, InboundFile, Reason, recorded
 from tasks.inbox_kinds import BY_KIND
 from tasks.settings import Settings
 from tasks.sources import EntryError, Listing, Source, SourceError, open_source
@@ -149,9 +149,11 @@ def _fetch(src: Source, meta: FileName, settings: Settings, delays: Sequence[flo
 def _process(
     con: duckdb.DuckDBPyConnection, src: Source, meta: FileName, fetched: _Fetched, as_of: datetime,
     settings: Settings, delays: Sequence[float], outcomes: list[FileOutcome],
+    known: set[tuple[str, str, str]],
 ) -> None:
     """Run a fetched file's handler in a transaction of its own, then move the file aside;
-    its outcome is added to `outcomes` as soon as it is committed."""
+    its outcome is added to `outcomes` as soon as it is committed. `known`: the files of the listing
+    recorded before the pull (`tasks.inbox.recorded`), so a duplicate costs no query."""
     try:
         content = fetched.content()
     except FileNotFoundError:  # e.g. taken by another pull that held the warehouse before us
@@ -166,7 +168,7 @@ def _process(
         return
     f = fetched.file if fetched.file is not None else InboundFile(meta, content)
     with transaction(con):
-        if is_duplicate(con, f):
+        if (meta.folder, meta.name, f.sha256) in known:
             outcome = FileOutcome(meta.name, meta.kind, "duplicate")
         else:
             outcome = BY_KIND[meta.kind].handler(con, f, as_of, settings)
@@ -207,15 +209,16 @@ def pull(
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         with transaction(con):
             record_attempt(con, src.label, as_of, ok=True)
+        files = listing.files
+        known = recorded(con, files)
         with ThreadPoolExecutor(1, thread_name_prefix="konbini-parse") as parsing:
-            files = listing.files
             ahead = _fetch(src, files[0], settings, retry_delays, parsing) if files else None
             for i, meta in enumerate(files):
                 fetched = ahead
                 if i + 1 < len(files):  # the next file is read and parsed while this one merges
                     ahead = _fetch(src, files[i + 1], settings, retry_delays, parsing)
                 try:
-                    _process(con, src, meta, fetched, as_of, settings, retry_delays, outcomes)
+                    _process(con, src, meta, fetched, as_of, settings, retry_delays, outcomes, known)
                 except SourceError as e:
                     raise _unreachable(con, src, as_of, e, outcomes) from None
         _flag_stuck(con, src, as_of, outcomes)

@@ -1,6 +1,7 @@
 """The order feed (注文): the inbox handler of ORDERS files (orders-and-master.md).
 
     ingest_orders_file(con, f, as_of, settings) -> FileOutcome
+    prepare(f, settings) -> Prepared      # its rules needing no warehouse, run ahead by the pull
 
 Called by `tasks.ingest` inside its transaction with one inbound file (merchant cancellations:
 tasks/cancellations.py; what both share: tasks/order_files.py). A file that is not UTF-8 or lacks
@@ -14,6 +15,7 @@ rejection report CSV for the merchant's front end.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -29,12 +31,13 @@ from schemas.orders import (
     parse_iso_offset,
 )
 from tasks.api_orders.references import claim_references
-from tasks.csv_table import LINE
+from tasks.csv_table import LINE, CsvTable
 from tasks.inbox import FileOutcome, InboundFile
 from tasks.order_files import (
     ROW,
     accept_rows,
     accepted,
+    read_rows,
     reasons_frame,
     registered,
     rejection_rows,
@@ -48,14 +51,17 @@ def ingest_orders_file(
     con: duckdb.DuckDBPyConnection, f: InboundFile, as_of: datetime, settings
 ) -> FileOutcome:
     """Register the orders of one ORDERS file; see the module docstring."""
-    rows = accept_rows(con, f, as_of, settings, ORDER_COLUMNS)
+    ready = f.prepared(prepare, settings)
+    rows = accept_rows(con, f, as_of, settings, ready.table)
     if isinstance(rows, FileOutcome):
         return rows
     received_at, file_id, raw = rows.received_at, rows.file_id, rows.raw
 
-    typed, reasons = judge(con, raw)
-    with registered(con, "konbini_incoming_orders", typed):  # identical rows and conflicts: one statement
-        found = con.execute(f"{_IDENTICAL_SQL} union all {_REGISTERED_SQL}").fetchall()
+    typed, reasons = ready.typed, ready.reasons
+    # the master rules (judge's `master_reasons`), identical rows and conflicts: one registration and
+    # one statement, each a fixed cost of every file
+    with registered(con, "konbini_incoming_orders", typed):
+        found = con.execute(_WAREHOUSE_SQL).fetchall()
     identical_rows = [row for row, field, _ in found if field is None]
     reasons = pl.concat([reasons, reasons_frame([r for r in found if r[1] is not None])])
     reasons = reasons.filter(~pl.col(ROW).is_in(identical_rows))
@@ -85,6 +91,25 @@ def ingest_orders_file(
     return accepted(con, f, file_id, settings, rejected, counts)
 
 
+@dataclass
+class Prepared:
+    """An ORDERS file read and judged by the rules that need no warehouse (`judge_form`); `typed`
+    and `reasons` are None when the file cannot be read as a table."""
+
+    table: CsvTable
+    typed: pl.DataFrame | None = None
+    reasons: pl.DataFrame | None = None
+
+
+def prepare(f: InboundFile, settings) -> Prepared:
+    """All of an ORDERS file's work that needs no warehouse, which the pull runs ahead of the
+    writer (tasks.ingest) while the file before is stored."""
+    table = read_rows(f, ORDER_COLUMNS)
+    if table.frame is None:
+        return Prepared(table)
+    return Prepared(table, *judge_form(table.frame))
+
+
 def master_reasons(con: duckdb.DuckDBPyConnection, typed: pl.DataFrame) -> pl.DataFrame:
     """The current master load's rules for typed rows (ROW, merchant_id, site_id, chain): an active
     merchant, an active site of that merchant, the chain enabled. Every reason (ROW, field, reason)."""
@@ -101,10 +126,15 @@ def judge(
     on `con`). Returns the typed rows and every reason (ROW, field, reason). `evaluate` runs the
     Pandera schemas: `failures`, or `quick_failures` (the same checks, for a request's few rows);
     `master` answers the master rules: `master_reasons`, or the API's remembered answers of it."""
+    typed, reasons = judge_form(raw, evaluate)
+    return typed, pl.concat([reasons, master(con, typed)])
+
+
+def judge_form(raw: pl.DataFrame, evaluate: Callable = failures) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rules of `judge` that need no warehouse: each field's form and the rules between fields."""
     form = evaluate(ORDER_FORM, raw)
     typed = _typed_orders(raw, form)
-    reasons = pl.concat([form, evaluate(ORDER_RULES, typed)])
-    return typed, pl.concat([reasons, master(con, typed)])
+    return typed, pl.concat([form, evaluate(ORDER_RULES, typed)])
 
 
 def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:
@@ -178,6 +208,8 @@ union all
 select {ROW}, 'chain', 'chain ' || chain || ' is not enabled for site ' || site_id
 from j where chain is not null and s_merchant = merchant_id and not list_contains(s_chains, chain)
 """
+
+_WAREHOUSE_SQL = f"{_MASTER_SQL} union all {_IDENTICAL_SQL} union all {_REGISTERED_SQL}"
 
 
 def _within_file(candidates: pl.DataFrame) -> tuple[list[int], pl.DataFrame]:

@@ -60,6 +60,21 @@ def test_redelivered_files_are_duplicates_and_change_nothing(warehouse, settings
         assert con.execute("select count(*) from inbound_files").fetchone() == files
 
 
+def test_a_file_named_as_a_recorded_one_with_other_bytes_is_not_a_duplicate(warehouse, settings,
+                                                                             sample_inbox):
+    shutil.rmtree(sample_inbox / "orders")
+    pull(warehouse, AS_OF, settings, retry_delays=())
+    recorded = sorted((sample_inbox / "sej" / "processed").iterdir())[0]
+    (sample_inbox / "sej" / recorded.name).write_bytes(recorded.read_bytes() + b"\r\n")
+    copy = sorted((sample_inbox / "cvs" / "processed").iterdir())[0]
+    shutil.copy(copy, sample_inbox / "cvs" / copy.name)
+    later = pull(warehouse, AS_OF + timedelta(hours=1), settings, retry_delays=())
+    assert {o.name: o.state for o in later} == {recorded.name: "quarantined", copy.name: "duplicate"}
+    with warehouse.read() as con:
+        same_name = con.execute("select count(*) from inbound_files where name = ?", [recorded.name])
+        assert same_name.fetchone() == (2,)
+
+
 def test_a_crash_between_commit_and_move_is_cleared_by_the_next_pull(warehouse, settings, sample_inbox):
     shutil.rmtree(sample_inbox / "orders")
     first = sample_files()[0]
