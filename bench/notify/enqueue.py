@@ -13,7 +13,10 @@ Phases, each in its own process (wall time of `enqueue_events` and peak RSS of t
             which half have a notify_url since 2026-01-01, and order_status as of DAY (unpaid orders
             past their due date `expired`)
   first     the first enqueue, as of DAY - 1 day: every event known then (millions; once)
-  mark      instead of `first`: only the mark such an enqueue leaves (outbox empty), in seconds
+  mark      instead of `first`: only the mark such an enqueue leaves (outbox empty), in seconds,
+            and the key index as the reconciliation of DAY - 1 day leaves it (`index`)
+  index     only the key index (tasks/reconcile/key_index.py) up to date as of DAY - 1 day: for a
+            data set prepared by a version without it
   day       the next enqueue, as of DAY: one day's new facts (the scheduled reconciliation's call)
   again     the same as of DAY again: nothing new
 Every phase runs with all facts stored (records ingested after the as_of are stored too and must be
@@ -95,12 +98,17 @@ def _phase(name: str, db: Path, orders: int, base: Path | None = None) -> dict:
         con.execute(FILES)
         con.execute("checkpoint")
         con.close()
-    elif name == "mark":
+    elif name in ("mark", "index"):
         from tasks.notify import marks
+        from tasks.reconcile import key_index
 
         with Warehouse(db).write() as con:
-            marks.leave(con, (DAY - timedelta(days=1)), 0, 0)
-            result["mark"] = str(marks.latest(con))
+            if name == "mark":
+                marks.leave(con, (DAY - timedelta(days=1)), 0, 0)
+                result["mark"] = str(marks.latest(con))
+            t0 = time.perf_counter()
+            key_index.catch_up(con, DAY - timedelta(days=1))
+            result["index_s"] = round(time.perf_counter() - t0, 2)
     else:
         as_of = {"first": DAY - timedelta(days=1), "day": DAY, "again": DAY}[name].replace(tzinfo=JST)
         with Warehouse(db).write() as con:

@@ -13,6 +13,8 @@ Phases, each in its own process (wall time and peak RSS of that process):
                (one day's new events and orders, expiries, PRELIM_NOT_CONFIRMED deadlines)
   window       the operator's rerun of the same day with --since/--until
   full-again   a full rerun as of 2026-12-31 00:00 over a populated warehouse
+  index        only bring the key index (tasks/reconcile/key_index.py) up to date as of 2026-12-30, as
+               a full run does at its end: for a data set reconciled by a version without it
 """
 
 from __future__ import annotations
@@ -130,6 +132,12 @@ def _phase(name: str, db: Path, orders: int) -> dict:
         result["files"] = con.execute("select count(*) from inbound_files").fetchone()[0]
         con.execute("checkpoint")
         con.close()
+    elif name == "index":
+        from tasks.reconcile import key_index
+
+        with Warehouse(db).write() as con:
+            key_index.catch_up(con, AS_OF_FULL)
+            result["index_rows"] = con.execute(f"select count(*) from {key_index.INDEX}").fetchone()[0]
     else:
         kwargs: dict = {}
         as_of = AS_OF_INC

@@ -21,6 +21,7 @@ import duckdb
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 from tasks.notify import marks
+from tasks.reconcile import key_index
 
 # The event types, ranked as they happen within one order at one instant: a till payment before its
 # void or its confirmation; an expiry after the payments known at that instant.
@@ -35,17 +36,16 @@ ORDER_KEY = (
 # Events are aggregated from feed_records here rather than read from the payment_events view: a
 # filter on chain/reference or ingestion time cannot pass through the view's group by, and a scoped
 # run must not aggregate every record ever received. Keeping only sightings ingested by as_of
-# gives the same first_ingested_at for every event known at as_of. The records and orders of the
-# keys looked at are read once each (`_KEY_ROWS`), not once per kind of fact: each read is a scan of
-# the whole table (no predicate on its columns finds a set of keys), the most costly part at 10 M.
+# gives the same first_ingested_at for every event known at as_of. The keys' records and orders are
+# read once each (`_KEY_ROWS`), from their earliest facts on (tasks/reconcile/key_index.py).
 _KEY_ROWS = {
     "nq_records": """
         select event_id, payment_id, kind, chain, reference, amount, paid_date, paid_time, store_code,
                ingested_at
-        from {feed_records} r {semi_r} where r.ingested_at <= {as_of}""",
+        from {feed_records} r {semi_r} where r.ingested_at <= {as_of} and {from_r}""",
     "nq_orders": """
         select merchant_id, order_id, chain, payment_reference, amount, due_date, ingested_at
-        from {orders} o {semi_o}""",
+        from {orders} o {semi_o} where {from_o}""",
 }
 
 _PAYMENT_FACTS = """
@@ -199,10 +199,6 @@ def _insert(con: duckdb.DuckDBPyConnection, at: datetime, keys: str | None, with
             rows: KeyRows | None = None) -> int:
     facts = _PAYMENT_FACTS + (" union all " + _EXPIRED_FACTS if with_status else "")
     literal = f"timestamp '{at.isoformat(sep=' ')}'"  # `at` is a datetime, never user text
-    # with the caller's rows, the keys' order_status rows are those it wrote as of `at`: the others
-    # are older rows of other keys, pruned by their as_of without being read
-    status = "order_status" if rows is None else f"(select * from order_status where as_of = {literal})"
-    facts = facts.replace("{status}", status)
     if keys is None:  # every fact: drop the scope's semi joins, and read the tables where used
         facts = "\n".join(line for line in facts.splitlines() if "{keys}" not in line)
     else:
@@ -212,17 +208,31 @@ def _insert(con: duckdb.DuckDBPyConnection, at: datetime, keys: str | None, with
     semi = {f"semi_{a}": "" if keys is None else
             f"semi join {keys} k on k.chain = {a}.chain and k.reference = {a}.{ref}"
             for a, ref in (("r", "reference"), ("o", "payment_reference"))}
+    # some keys' rows from the whole tables: from the keys' earliest facts on (key index)
+    bounds = key_index.read_from(con, keys, None) if keys is not None and rows is None else ("true", "true")
     kind = "view" if keys is None else "table"  # every fact: no copy of the whole tables
     for name, sql in _KEY_ROWS.items():
         # a literal, not a parameter: a view cannot be prepared
-        sql = sql.format(as_of=literal, **semi, **sources)
+        sql = sql.format(as_of=literal, from_r=bounds[0], from_o=bounds[1], **semi, **sources)
         con.execute(f"create or replace temp {kind} {name} as {sql}")
+    facts = facts.replace("{status}", _status_rows(con, literal, keys, rows))
     try:
         (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": at}).fetchone()
     finally:
         for name in _KEY_ROWS:
             con.execute(f"drop {kind} if exists {name}")
     return int(count)
+
+
+def _status_rows(con: duckdb.DuckDBPyConnection, literal: str, keys: str | None, rows: KeyRows | None) -> str:
+    """Where the expiries read order_status: the caller's rows, those it wrote as of `at` (older rows,
+    other keys', pruned by as_of); some keys, those in their orders' due dates (a row has its order's)."""
+    if rows is not None:
+        return f"(select * from order_status where as_of = {literal})"
+    if keys is None:
+        return "order_status"
+    due = con.execute("select min(due_date), max(due_date) from nq_orders").fetchone()
+    return f"(select * from order_status where {key_index.between('due_date', *due)})"
 
 
 def list_events(

@@ -22,7 +22,7 @@ import duckdb
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
 from tasks.notify.outbox import enqueue_events
-from tasks.reconcile import key_rows
+from tasks.reconcile import key_index, key_rows
 from tasks.reconcile import scope as keys_of
 from tasks.reconcile.derive import GLOBAL_OUTPUTS, OUTPUTS, derive, drop
 
@@ -124,7 +124,11 @@ def reconcile(
     scoped, gaps = scope != "full", merchant is None
     t0 = time.perf_counter()
     with _settings(con, SETTINGS):
-        rows = key_rows.create(con, at) if scoped else None
+        # the key index: kept by full and incremental runs, read by the incremental (key_index.py)
+        indexed = scope in ("full", "incremental") and not read_only
+        rows = key_rows.create(con, at, indexed=indexed) if scoped else None
+        if indexed and not scoped:
+            key_index.catch_up(con, at)
         derive(con, at, scoped=scoped, gaps=gaps)
         t1 = time.perf_counter()
         counts = _derived_counts(con) if read_only else _replace(con, scoped, gaps)
@@ -169,13 +173,14 @@ def _select_keys(con, at: datetime, merchant: str | None, since: datetime | None
 
 def _replace(con, scoped: bool, gaps: bool) -> dict[str, int]:
     """Replace the recomputed rows; returns how many of each were written."""
+    bounds = key_rows.stored_bounds(con) if scoped else {}
     for table in OUTPUTS:
         if not scoped:
             con.execute(f"delete from {table}")
             continue
         ref = "payment_reference" if table == "order_status" else "reference"
         con.execute(f"delete from {table} using {keys_of.KEYS} k"
-                    f" where {table}.chain = k.chain and {table}.{ref} = k.reference")
+                    f" where {table}.chain = k.chain and {table}.{ref} = k.reference and {bounds[table]}")
     if scoped and gaps:  # the global exceptions (sequence gaps, treasury): no payment, recomputed whole
         con.execute("delete from exceptions where payment_id is null")
     for table, source in GLOBAL_OUTPUTS.items() if gaps else ():

@@ -58,3 +58,34 @@ def test_the_incremental_runs_enqueue_from_its_own_rows_equals_reading_every_tab
     types = sorted(t for _, t, *_ in got)
     assert types == ["order.expired", "order.expired", "payment.cancelled", "payment.confirmed",
                      "payment.preliminary", "payment.preliminary", "payment.preliminary"]
+
+
+def test_the_enqueue_from_its_mark_finds_facts_of_its_keys_however_old(facts):
+    """On its own (no rows handed over), the enqueue reads its keys' facts from the earliest one the
+    key index knows: a payment seen in June before its order arrived in November is still found."""
+    f, con = facts, facts.con
+    f.master(jst(2026, 5, 1), {"M000001": (URL, SECRET)})
+    f.order("M000001", "A-1", "seven", "1000000000001", 3980, date(2026, 6, 20), jst(2026, 6, 1, 10))
+    f.record("seven", "01", "1000000000001", jst(2026, 6, 2, 9), "0001234", 3980, jst(2026, 6, 2, 23))
+    f.record("seven", "01", "1000000000005", jst(2026, 6, 2, 9), "0001234", 500, jst(2026, 6, 2, 23))
+    con.execute("begin")
+    reconcile(con, jst(2026, 6, 3))  # brings the key index up to date; enqueues and leaves a mark
+    con.execute("commit")
+    f.order("M000001", "B-1", "seven", "1000000000005", 500, date(2026, 11, 20), jst(2026, 11, 10, 8))
+    f.record("seven", "02", "1000000000001", jst(2026, 6, 2, 9), "0001234", 3980, jst(2026, 11, 10, 6))
+    assert enqueue_events(con, jst(2026, 11, 11)) == 2
+    got = con.execute(OUTBOX).fetchall()
+    a1, b1 = _pid("1000000000001", 3980), _pid("1000000000005", 500)
+    assert sorted((t, s) for _, t, s, *_ in got) == sorted([
+        ("payment.confirmed", a1), ("payment.preliminary", a1), ("payment.preliminary", b1)])
+    # every fact again, without a mark (the tables read whole): the same outbox
+    con.execute("delete from notification_outbox where created_at = ?", [datetime(2026, 11, 11)])
+    con.execute("delete from notification_enqueue_marks")
+    assert enqueue_events(con, jst(2026, 11, 11)) == 2
+    assert con.execute(OUTBOX).fetchall() == got
+
+
+def _pid(reference: str, amount: int) -> str:
+    import hashlib
+
+    return hashlib.md5(f"seven|{reference}|2026-06-02|090000|0001234|{amount}".encode()).hexdigest()

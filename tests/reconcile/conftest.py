@@ -30,11 +30,18 @@ class Facts:
     def order(self, merchant_id: str, order_id: str, chain: str, reference: str, amount: int,
               due_date: date, ingested_at: datetime, tax_mode: str = "taxable", tax_amount: int = 0,
               site_id: str = "S000001") -> None:
+        # each order in a file of its own, as the ingest writes them: file ids grow in commit order
         self.con.execute(
-            "insert into orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)",
+            "insert into orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
             [merchant_id, site_id, order_id, chain, reference, amount, tax_mode, tax_amount,
-             datetime(2026, 11, 2, 10, 0), due_date, ingested_at.replace(tzinfo=None)],
+             datetime(2026, 11, 2, 10, 0), due_date, self._next_file_id(), ingested_at.replace(tzinfo=None)],
         )
+
+    def _next_file_id(self) -> int:
+        (file_id,) = self.con.execute(
+            "select greatest((select max(file_id) from inbound_files), (select max(file_id) from orders),"
+            " 0) + 1").fetchone()
+        return file_id
 
     def cancel(self, merchant_id: str, order_id: str, ingested_at: datetime) -> None:
         self.con.execute("insert into order_cancellations values (?, ?, ?, 0, 0, ?)",
@@ -43,7 +50,7 @@ class Facts:
 
     def file(self, kind: str, seq: int, received_at: datetime, created_at: datetime | None = None,
              state: str = "accepted") -> int:
-        (file_id,) = self.con.execute("select coalesce(max(file_id), 0) + 1 from inbound_files").fetchone()
+        file_id = self._next_file_id()
         created = (created_at or received_at).replace(tzinfo=None)
         folder = {"SEJ_01": "sej", "SEJ_02": "sej", "FM_S": "famima", "FM_K": "famima"}.get(kind, "cvs")
         self.con.execute(
