@@ -41,9 +41,15 @@ _cache: dict[tuple, tuple] = {}
 
 
 _style_values = operator.itemgetter(*STYLE_KEYS)
+WRAPPING = frozenset({"normal", "pre-wrap", "pre-line"})  # split_first_line's `text_wrap`
 
 
 def _key(text: str, style, max_width, justification_spacing, is_line_start, minimum) -> tuple | None:
+    if style["white_space"] not in WRAPPING:
+        # Text that may not wrap is split as if the width were unlimited: the width only ends up
+        # in the layout's own `max_width` (set on each copy below), so the min-content, the
+        # max-content and the laid-out measure of a `nowrap` cell are one measurement.
+        max_width = None
     key = (text, max_width, justification_spacing, is_line_start, minimum, style.font_config,
            _style_values(style))
     try:
@@ -69,13 +75,15 @@ def cached_split_first_line(text, style, context, max_width, justification_spaci
     else:
         _state["hits"] += 1
     layout, *rest = found
-    return (_copy(layout), *rest)
+    return (_copy(layout, max_width), *rest)
 
 
-def _copy(layout):
-    """A shallow copy (copy.copy's protocol costs three times as much for this plain object)."""
+def _copy(layout, max_width):
+    """A shallow copy (copy.copy's protocol costs three times as much for this plain object),
+    holding this call's `max_width` as WeasyPrint's own layout would (drawing reads it)."""
     clone = object.__new__(type(layout))
     clone.__dict__.update(layout.__dict__)
+    clone.max_width = max_width
     return clone
 
 

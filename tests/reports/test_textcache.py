@@ -58,3 +58,48 @@ def test_same_bytes_with_and_without_the_cache(ops_world, settings, wide, withou
     assert hits - hits0 > 1000
     assert first == plain
     assert again == plain
+
+
+def _text_style(white_space: str):
+    """The style WeasyPrint computes for a paragraph's text with this `white-space`."""
+    from weasyprint import HTML
+
+    from tasks.render.pdf import _fonts_and_style
+
+    fonts, css = _fonts_and_style()
+    page = HTML(string=f'<p style="white-space: {white_space}">x</p>').render(
+        stylesheets=[css], font_config=fonts).pages[0]
+    box = page._page_box
+    while box.children:
+        box = box.children[0]
+    return box.style
+
+
+@pytest.mark.parametrize("white_space", ["nowrap", "pre"])
+def test_text_that_cannot_wrap_is_measured_once_at_any_width(white_space):
+    """min-content (width 0), max-content (no width) and the laid-out width of a `nowrap` cell are
+    one measurement; each copy still holds its own call's width, as WeasyPrint's layout does."""
+    assert textcache.install()
+    style = _text_style(white_space)
+    text = f"2026-11-04 10:23 {white_space} 一度だけ"
+    original = textcache._state["original"]
+    _, misses0 = textcache.stats()
+    for width in (0, None, 123.5, 0, 40):
+        layout, *rest = textcache.cached_split_first_line(text, style, None, width, 0)
+        own_layout, *own_rest = original(text, style, None, width, 0)
+        assert rest == own_rest
+        assert layout.__dict__.keys() == own_layout.__dict__.keys()
+        assert layout.max_width == own_layout.max_width == width
+        assert layout.text == own_layout.text
+    _, misses = textcache.stats()
+    assert misses - misses0 == 1
+
+
+def test_text_that_wraps_is_measured_per_width():
+    assert textcache.install()
+    style = _text_style("normal")
+    _, misses0 = textcache.stats()
+    for width in (0, None, 123.5):
+        textcache.cached_split_first_line("折り返す 文 (per width)", style, None, width, 0)
+    _, misses = textcache.stats()
+    assert misses - misses0 == 3
