@@ -50,13 +50,16 @@ def _key(text: str, style, max_width, justification_spacing, is_line_start, mini
         # in the layout's own `max_width` (set on each copy below), so the min-content, the
         # max-content and the laid-out measure of a `nowrap` cell are one measurement.
         max_width = None
-    key = (text, max_width, justification_spacing, is_line_start, minimum, style.font_config,
-           _style_values(style))
+    values = _style_values(style)
     try:
-        hash(key)
-    except TypeError:  # a property value that is a list or set: measured, not remembered
-        return None
-    return key
+        hash(values)
+    except TypeError:  # a list (an <svg> text's font_family): by value, marked as a list
+        values = tuple((list, tuple(v)) if type(v) is list else v for v in values)
+        try:
+            hash(values)
+        except TypeError:  # a list of lists, a set..: measured, not remembered
+            return None
+    return (text, max_width, justification_spacing, is_line_start, minimum, style.font_config, values)
 
 
 def cached_split_first_line(text, style, context, max_width, justification_spacing,

@@ -103,3 +103,28 @@ def test_text_that_wraps_is_measured_per_width():
         textcache.cached_split_first_line("折り返す 文 (per width)", style, None, width, 0)
     _, misses = textcache.stats()
     assert misses - misses0 == 3
+
+
+def test_svg_text_is_remembered():
+    """An <svg> text's style holds its font family as a list (WeasyPrint's svg/text.py): it is
+    remembered by value, apart from the same family held as a tuple."""
+    from weasyprint.css import Style
+    from weasyprint.css.properties import INITIAL_VALUES
+
+    assert textcache.install()
+    listed = Style()
+    listed.update(INITIAL_VALUES)
+    listed.font_config = _text_style("normal").font_config
+    listed["font_family"] = ["IPAexGothic"]
+    as_tuple = Style()
+    as_tuple.update(listed)
+    as_tuple.font_config = listed.font_config
+    as_tuple["font_family"] = ("IPAexGothic",)
+    _, misses0 = textcache.stats()
+    first = textcache.cached_split_first_line("速報(01) svg", listed, None, None, 0)
+    again = textcache.cached_split_first_line("速報(01) svg", listed, None, None, 0)
+    textcache.cached_split_first_line("速報(01) svg", as_tuple, None, None, 0)
+    _, misses = textcache.stats()
+    assert misses - misses0 == 2
+    assert first[1:] == again[1:]
+    assert first[0].__dict__.keys() == again[0].__dict__.keys()
