@@ -9,8 +9,7 @@ import pytest
 from tasks.clock import JST
 from tasks.render import stylecache
 from tasks.render.pdf import render_pdf
-from tests.reports.test_layout import _widest
-from tests.reports.test_textcache import _jobs, _pdfs
+from tests.reports.test_textcache import same_bytes_without_and_with
 
 
 @pytest.fixture
@@ -34,19 +33,8 @@ def test_same_bytes_with_and_without_the_cache(ops_world, settings, wide, withou
     """Every kind of report (the operations summary has `style` attributes, the collection report
     an `<svg>` with its own size, every page `lang`), rendered by WeasyPrint's own cascade, then
     with the cache empty, then with every style found in it: the same bytes."""
-    if wide:
-        with ops_world.write() as con:
-            _widest(con)
-    jobs = _jobs(ops_world, settings)
-    plain = _pdfs(jobs)
-    assert stylecache.install()
-    shared0, _ = stylecache.stats()
-    first = _pdfs(jobs)
-    again = _pdfs(jobs)
-    shared, _ = stylecache.stats()
-    assert shared - shared0 > 100  # the second pass found the first pass's styles
-    assert first == plain
-    assert again == plain
+    # the second pass found the first pass's styles
+    assert same_bytes_without_and_with(stylecache, ops_world, settings, wide) > 100
 
 
 def test_attribute_declarations_are_compared_by_value(without_cache):
