@@ -1,14 +1,16 @@
 """Benchmark: rendering the demo month's reports (245 PDFs + CSVs) in one process, CPU time.
 
     .venv/bin/python -m bench.reports.demo_month [--jobs /work/bench-data/demo/jobs.pickle]
-                                                 [--textcache 1] [--limit 0] [--repeat 1]
+                                                 [--textcache 1] [--stylecache 1]
+                                                 [--limit 0] [--repeat 1]
 
 The jobs are the ReportJobs `konbini demo` hands to its render pool, kept once by
 bench/reports/demo_jobs.py (it runs the demo in its own process and pickles them; ~5 min).
 
 Renders every job (or the first `--limit`) `--repeat` times with `render_job` in this process
 (the pool's workers do the same), `--textcache 0` without remembering measured text
-(tasks/render/textcache.py). Prints the CPU seconds (process time, after imports and the font
+(tasks/render/textcache.py), `--stylecache 0` without remembering computed styles
+(tasks/render/stylecache.py). Prints the CPU seconds (process time, after imports and the font
 are loaded), wall seconds, load average, and one sha256 over every PDF and CSV: two runs that
 print the same digest wrote the same bytes.
 """
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench.options import options
-from tasks.render import textcache
+from tasks.render import stylecache, textcache
 from tasks.render.jobs import render_job
 from tasks.render.pdf import _fonts_and_style
 
@@ -31,7 +33,7 @@ DEFAULT_JOBS = "/work/bench-data/demo/jobs.pickle"
 
 
 def main() -> None:
-    args = options(jobs=DEFAULT_JOBS, textcache=1, limit=0, repeat=1)
+    args = options(jobs=DEFAULT_JOBS, textcache=1, stylecache=1, limit=0, repeat=1)
     if not Path(args.jobs).is_file():
         raise SystemExit(f"no report jobs at {args.jobs}: keep them first with "
                          f"`python -m bench.reports.demo_jobs {args.jobs}`")
@@ -42,6 +44,8 @@ def main() -> None:
     _fonts_and_style()  # imports, fonts and base.css once, as a pool worker's warm-up does
     if not args.textcache:
         textcache.uninstall()
+    if not args.stylecache:
+        stylecache.uninstall()
     digest = hashlib.sha256()
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     with tempfile.TemporaryDirectory(prefix="bench-demo-month-") as tmp:
@@ -52,7 +56,8 @@ def main() -> None:
                 digest.update(f"{r.report_id} {r.pdf_sha256} {r.csv_sha256}\n".encode())
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     hits, misses = textcache.stats()
-    print(f"{len(jobs)} reports x {args.repeat}, textcache {'on' if args.textcache else 'off'}: "
+    print(f"{len(jobs)} reports x {args.repeat}, textcache {'on' if args.textcache else 'off'}, "
+          f"stylecache {'on' if args.stylecache else 'off'}: "
           f"CPU {cpu:.1f} s ({cpu / len(jobs) / args.repeat:.3f} s each), wall {wall:.1f} s, "
           f"load {load} -> {' '.join(Path('/proc/loadavg').read_text().split()[:3])}, "
           f"text measured {misses}, remembered {hits}, pid {os.getpid()}")

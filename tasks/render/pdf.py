@@ -25,7 +25,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from tasks.clock import jst
-from tasks.render import textcache
+from tasks.render import stylecache, textcache
 from tasks.render.labels import deduction
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
@@ -86,6 +86,7 @@ def _fonts_and_style() -> tuple[FontConfiguration, CSS]:
     """One font configuration and one parsed base.css per process, reused by every PDF: building
     them (fontconfig scan, loading the 4 MB font) costs more than laying out a statement."""
     textcache.install()  # measured text remembered for every PDF of this process
+    stylecache.install()  # and computed styles
     fonts = FontConfiguration()
     css = CSS(filename=str(REPORTS_DIR / "base.css"), font_config=fonts, url_fetcher=LocalOnlyFetcher())
     return fonts, css

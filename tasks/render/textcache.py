@@ -41,16 +41,25 @@ _cache: dict[tuple, tuple] = {}
 
 
 _style_values = operator.itemgetter(*STYLE_KEYS)
+WRAPPING = frozenset({"normal", "pre-wrap", "pre-line"})  # split_first_line's `text_wrap`
 
 
 def _key(text: str, style, max_width, justification_spacing, is_line_start, minimum) -> tuple | None:
-    key = (text, max_width, justification_spacing, is_line_start, minimum, style.font_config,
-           _style_values(style))
+    if style["white_space"] not in WRAPPING:
+        # Text that may not wrap is split as if the width were unlimited: the width only ends up
+        # in the layout's own `max_width` (set on each copy below), so the min-content, the
+        # max-content and the laid-out measure of a `nowrap` cell are one measurement.
+        max_width = None
+    values = _style_values(style)
     try:
-        hash(key)
-    except TypeError:  # a property value that is a list or set: measured, not remembered
-        return None
-    return key
+        hash(values)
+    except TypeError:  # a list (an <svg> text's font_family): by value, marked as a list
+        values = tuple((list, tuple(v)) if type(v) is list else v for v in values)
+        try:
+            hash(values)
+        except TypeError:  # a list of lists, a set..: measured, not remembered
+            return None
+    return (text, max_width, justification_spacing, is_line_start, minimum, style.font_config, values)
 
 
 def cached_split_first_line(text, style, context, max_width, justification_spacing,
@@ -69,13 +78,15 @@ def cached_split_first_line(text, style, context, max_width, justification_spaci
     else:
         _state["hits"] += 1
     layout, *rest = found
-    return (_copy(layout), *rest)
+    return (_copy(layout, max_width), *rest)
 
 
-def _copy(layout):
-    """A shallow copy (copy.copy's protocol costs three times as much for this plain object)."""
+def _copy(layout, max_width):
+    """A shallow copy (copy.copy's protocol costs three times as much for this plain object),
+    holding this call's `max_width` as WeasyPrint's own layout would (drawing reads it)."""
     clone = object.__new__(type(layout))
     clone.__dict__.update(layout.__dict__)
+    clone.max_width = max_width
     return clone
 
 
