@@ -12,6 +12,7 @@ Prefect API is configured, Prefect flow runs (visible in the UI) when PREFECT_AP
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,17 +88,30 @@ def arrivals(sim_dir: Path) -> list[Arrival]:
 
 
 def deliver(files: list[Arrival], inbox: Path, after: datetime | None, until: datetime) -> int:
-    """Copy into the inbox every file that arrives in [after, until); returns how many."""
+    """Put into the inbox every file that arrives in [after, until); returns how many. A file is
+    linked rather than copied when it can be (the pull only moves inbox files aside, never writes
+    them), replacing one of that name still waiting."""
     lo = after.replace(tzinfo=None) if after else datetime.min
     hi = until.replace(tzinfo=None)
     delivered = 0
+    folders: set[Path] = set()
     for f in files:
         if lo <= f.at < hi:
             target = inbox / f.target
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f.source, target)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
+            _place(f.source, target)
             delivered += 1
     return delivered
+
+
+def _place(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or links not allowed
+        shutil.copyfile(source, target)
 
 
 def prepare(plan: DemoPlan, settings: Settings) -> Path:
