@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 from prefect.exceptions import ParameterTypeError
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import runtime
 
@@ -18,9 +19,16 @@ def probe(limit: int, at: datetime | None = None, options: dict | None = None,
     return limit, at, options, delays
 
 
-def test_parameters_are_coerced_as_prefect_does_on_every_call(monkeypatch):
+@pytest.fixture(autouse=True)
+def direct(monkeypatch):
+    """No Prefect API, even when an earlier test of the session configured one (a test harness)."""
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    assert not runtime.orchestrated()
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        assert not runtime.orchestrated()
+        yield
+
+
+def test_parameters_are_coerced_as_prefect_does_on_every_call():
     assert probe(limit="2") == (2, None, None, None)
     assert probe(limit="3", at="2026-10-01T07:00:00", delays=["1.5", 2]) == (
         3, datetime(2026, 10, 1, 7), None, [1.5, 2.0])
@@ -30,14 +38,12 @@ def test_parameters_are_coerced_as_prefect_does_on_every_call(monkeypatch):
     assert "_konbini_validator" in probe.__dict__  # built once, kept on the flow
 
 
-def test_a_bad_parameter_fails_as_prefect_fails(monkeypatch):
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+def test_a_bad_parameter_fails_as_prefect_fails():
     with pytest.raises(ParameterTypeError):
         probe(limit="many")
 
 
 def test_a_dict_parameter_takes_prefects_own_path(monkeypatch):
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
     calls = []
     original = runtime.Flow.validate_parameters
 
