@@ -22,13 +22,26 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime
 from typing import Any
 
 import prefect
+import pydantic
+from prefect._internal.pydantic.validated_func import ValidatedFunction
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.settings import get_current_settings
 from prefect.states import State
-from prefect.utilities.callables import call_with_parameters, get_call_parameters
+from prefect.utilities.callables import call_with_parameters, get_call_parameters, parameters_to_args_kwargs
+
+# parameter values validated with the flow's cached validator; anything else goes through Prefect's
+_SCALARS = (type(None), str, int, float, bool, datetime, date)
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return all(isinstance(v, _SCALARS) for v in value)
+    return isinstance(value, _SCALARS)
+
 
 _direct_flow: ContextVar[str | None] = ContextVar("konbini_direct_flow", default=None)
 LOGGER = "konbini"
@@ -86,8 +99,24 @@ class Flow(prefect.Flow):
             return super().__call__(*args, return_state=return_state, wait_for=wait_for, **kwargs)
         parameters = get_call_parameters(self.fn, args, kwargs)
         if self.should_validate_parameters:
-            parameters = self.validate_parameters(parameters)
+            parameters = self._validated(parameters)
         return _call_direct(self.name, self.fn, parameters, self.retries or 0, self.retry_delay_seconds)
+
+    def _validated(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """`validate_parameters` as Prefect does it, with the flow's validator built once instead of
+        at every call (~3 ms each: a demo makes ~190 flow calls). Parameters that Prefect treats
+        specially (block references in dicts, pydantic models) take Prefect's own path."""
+        if not all(_plain(v) for v in parameters.values()):
+            return self.validate_parameters(parameters)
+        validator = self.__dict__.get("_konbini_validator")
+        if validator is None:
+            validator = ValidatedFunction(self.fn, config=pydantic.ConfigDict(arbitrary_types_allowed=True))
+            self.__dict__["_konbini_validator"] = validator
+        args, kwargs = parameters_to_args_kwargs(self.fn, parameters)
+        try:
+            return validator.validate_call_args(args, kwargs)
+        except pydantic.ValidationError:
+            return self.validate_parameters(parameters)  # Prefect's own error and log line
 
 
 class Task(prefect.Task):

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -44,6 +45,12 @@ class WarehouseTooNew(KonbiniError):
 
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every numbered file in schemas/sql, in order."""
+    return list(_migration_files())
+
+
+@lru_cache(maxsize=1)
+def _migration_files() -> tuple[tuple[int, str, str], ...]:
+    # read once per process: every session checks the migrations (hundreds in a demo replay)
     found = []
     for entry in resources.files("schemas").joinpath("sql").iterdir():
         name = entry.name
@@ -53,7 +60,7 @@ def migrations() -> list[tuple[int, str, str]]:
     versions = [v for v, _, _ in found]
     if len(set(versions)) != len(versions):
         raise RuntimeError(f"two migrations share a number: {versions}")
-    return found
+    return tuple(found)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar as _cal
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import duckdb
 
@@ -71,6 +72,13 @@ def periods_of_month(cycle: int, year: int, month: int) -> list[Period]:
     """The periods of `cycle` whose days lie in the given month, in order."""
     if cycle not in CALENDAR:
         raise ValueError(f"settlement cycle {cycle} is not one of {CYCLES}")
+    return list(_periods_of_month(cycle, year, month))
+
+
+@lru_cache(maxsize=4096)
+def _periods_of_month(cycle: int, year: int, month: int) -> tuple[Period, ...]:
+    # The calendar is fixed (table and bank holidays): each month is computed once per process,
+    # not once per day looked up (a settlement run looks up every day of ~5 months per cycle).
     out = []
     for first, last, (months_after, payout_day) in CALENDAR[cycle]:
         py, pm = _add_months(year, month, months_after)
@@ -86,7 +94,7 @@ def periods_of_month(cycle: int, year: int, month: int) -> list[Period]:
                 cutoff=payout_cutoff(payout),
             )
         )
-    return out
+    return tuple(out)
 
 
 def period_of(cycle: int, paid_date: date) -> Period:
