@@ -13,6 +13,9 @@ Phases, each in its own process (wall time and peak RSS of that process):
                (one day's new events and orders, expiries, PRELIM_NOT_CONFIRMED deadlines)
   window       the operator's rerun of the same day with --since/--until
   full-again   a full rerun as of 2026-12-31 00:00 over a populated warehouse
+  notify-merchants  the notification benchmark's 2,000 merchants (half with a notify_url) loaded
+               before the latest enqueue mark, so that the next incremental run enqueues the events
+               of its day's facts (the scheduled enqueue, issue 14.4); run it on a copy of a full run
   index        only bring the key index (tasks/reconcile/key_index.py) up to date as of 2026-12-30, as
                a full run does at its end: for a data set reconciled by a version without it
 """
@@ -132,6 +135,15 @@ def _phase(name: str, db: Path, orders: int) -> dict:
         result["files"] = con.execute("select count(*) from inbound_files").fetchone()[0]
         con.execute("checkpoint")
         con.close()
+    elif name == "notify-merchants":
+        from bench.notify.enqueue import MASTER
+
+        with Warehouse(db).write() as con:
+            con.execute(MASTER.split("insert into order_status")[0])  # the load and its merchants
+            # loaded before the mark: not new to the enqueue (else every past fact would be)
+            con.execute("update notification_enqueue_marks set max_load_id = 1")
+            result["merchants_with_url"] = con.execute(
+                "select count(*) from merchants where notify_url is not null").fetchone()[0]
     elif name == "index":
         from tasks.reconcile import key_index
 
