@@ -15,6 +15,7 @@ import polars as pl
 import pyarrow
 
 from schemas.feeds import holds, holds_all
+from tasks.digits import ascii_digits
 from tasks.feeds.plausibility import paid_after_creation, paid_after_creation_reasons
 from tasks.feeds.reader import limited
 from tasks.inbox import Reason
@@ -122,7 +123,7 @@ def trailer_reasons(trailer: pl.DataFrame, computed: dict[str, int], label: str 
     reasons = []
     for name, value in computed.items():
         text = row[name]
-        if text is None or not text.strip().isdigit():
+        if text is None or not ascii_digits(text.strip()):
             continue  # its form is already a reason
         if int(text) != value:
             reasons.append(Reason(f"{label} {name} is {int(text)} but the records give {value}",

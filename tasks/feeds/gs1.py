@@ -23,6 +23,8 @@ from datetime import date
 
 import polars as pl
 
+from tasks.digits import ascii_digits
+
 LENGTH = 44
 AI = "91"
 REFERENCE_LENGTH = 11
@@ -47,7 +49,7 @@ def _weight(pos: int) -> int:
 
 
 def check_digit(first43: str) -> int:
-    if len(first43) != LENGTH - 1 or not first43.isdigit():
+    if len(first43) != LENGTH - 1 or not ascii_digits(first43):
         raise ValueError(f"need 43 digits, got {first43!r}")
     total = sum(int(d) * _weight(i) for i, d in enumerate(first43, start=1))
     return (10 - total % 10) % 10
@@ -63,9 +65,9 @@ def check_digit_expr(col: pl.Expr) -> pl.Expr:
 
 def build_barcode(company_code: str, reference: str, due_date: date, stamp: bool, amount: int) -> str:
     """The 44-digit barcode we print on a payment slip for the four CVS-feed chains."""
-    if len(company_code) != 6 or not company_code.isdigit():
+    if len(company_code) != 6 or not ascii_digits(company_code):
         raise ValueError(f"company code must be 6 digits, not {company_code!r}")
-    if len(reference) != REFERENCE_LENGTH or not reference.isdigit():
+    if len(reference) != REFERENCE_LENGTH or not ascii_digits(reference):
         raise ValueError(f"payment reference must be 11 digits, not {reference!r}")
     if not 0 < amount <= MAX_AMOUNT:
         raise ValueError(f"amount {amount} does not fit the barcode (1 to {MAX_AMOUNT})")
@@ -92,7 +94,7 @@ def part(barcode: str, name: str) -> str:
 
 def decode(barcode: str) -> Barcode:
     """The barcode's fields; ValueError names the first thing wrong."""
-    if len(barcode) != LENGTH or not barcode.isdigit():
+    if len(barcode) != LENGTH or not ascii_digits(barcode):
         raise ValueError(f"barcode must be {LENGTH} digits, not {barcode!r}")
     if part(barcode, "ai") != AI:
         raise ValueError(f"barcode application identifier must be {AI}")

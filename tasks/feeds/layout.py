@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from tasks.digits import ascii_digits
+
 ENCODING = "cp932"  # Shift_JIS as Windows writes it
 
 # How a field's value is written when given as a Python date/datetime.
@@ -107,7 +109,7 @@ def format_field(f: Field, value: object) -> str:
             f.type == "C" or value.isdigit()):
         return value  # already in wire form (the simulator's million records): nothing to do
     text = _text(f, value)
-    if f.type == "N" and text != "" and not text.isdigit():
+    if f.type == "N" and text != "" and not ascii_digits(text):
         raise ValueError(f"{f.name}: {text!r} is not digits")
     if f.type == "N" and text != "":
         text = text.rjust(f.length, "0")

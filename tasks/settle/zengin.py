@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from tasks.digits import ascii_digits  # the file is cp932 with ASCII digits
 from tasks.kana import to_zengin as _to_zengin
 
 # Bank and branch names repeat across transfers: convert each text once.
@@ -88,12 +89,6 @@ class Transfer:
     holder_name: str
     amount: int
     merchant_id: str = ""  # for error messages only
-
-
-def ascii_digits(text: str) -> bool:
-    """Only 0-9 (and at least one): str.isdigit() alone also takes full-width １ and ², which the
-    file cannot hold (it is cp932 with ASCII digits)."""
-    return text.isascii() and text.isdigit()
 
 
 def _record(layout: list[tuple[str, int, str]], values: dict[str, object], where: str) -> bytes:

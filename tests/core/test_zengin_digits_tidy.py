@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from tasks.settle.zengin import Account, Remitter, Transfer, ascii_digits, write_payout_file
+from tasks.digits import ascii_digits
+from tasks.settle.zengin import Account, Remitter, Transfer, write_payout_file
 
 OURS = Account("0009", "ﾐﾂｲｽﾐﾄﾓ", "825", "ｱｶｻｶ", "1", "9876543")
 REMITTER = Remitter(code="1234560789", name="ｽﾗﾋﾞ", account=OURS)
