@@ -91,11 +91,7 @@ class InboundFile:
 
 def is_duplicate(con: duckdb.DuckDBPyConnection, f: InboundFile) -> bool:
     """Same folder, name and bytes as a file already recorded: it changes nothing."""
-    row = con.execute(
-        "select 1 from inbound_files where folder = ? and name = ? and sha256 = ?",
-        [f.meta.folder, f.meta.name, f.sha256],
-    ).fetchone()
-    return row is not None
+    return (f.meta.folder, f.meta.name, f.sha256) in recorded(con, [f.meta])
 
 
 def recorded(con: duckdb.DuckDBPyConnection, files: list[FileName]) -> set[tuple[str, str, str]]:

@@ -231,8 +231,7 @@ def _status_rows(con: duckdb.DuckDBPyConnection, literal: str, keys: str | None,
         return f"(select * from order_status where as_of = {literal})"
     if keys is None:
         return "order_status"
-    due = con.execute("select min(due_date), max(due_date) from nq_orders").fetchone()
-    return f"(select * from order_status where {key_index.between('due_date', *due)})"
+    return f"(select * from order_status where {key_index.span(con, 'nq_orders', 'due_date', 'due_date')})"
 
 
 def list_events(

@@ -87,6 +87,13 @@ def _since(column: str, bound: datetime | None) -> str:
     return f"{column} >= timestamp '{bound.isoformat(sep=' ')}'"  # a datetime, never user text
 
 
+def span(con: duckdb.DuckDBPyConnection, table: str, source: str, column: str) -> str:
+    """SQL: `column` within the range of `source` over the rows of `table` (e.g. a derived row has
+    its order's due date: within the due dates of the keys' orders)."""
+    low, high = con.execute(f"select min({source}), max({source}) from {table}").fetchone()
+    return between(column, low, high)
+
+
 def between(column: str, low: date | None, high: date | None) -> str:
     """SQL: `column` within [low, high] (false when there is no bound: no rows)."""
     if low is None or high is None:

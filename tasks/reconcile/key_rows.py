@@ -46,11 +46,8 @@ def stored_bounds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     a payments row has its payment's paid date (part of its identity), and every record of the keys
     a stored run has seen is in RECORDS (records are never removed, and a run storing rows is as of
     a time at or after every earlier one)."""
-    (first_due, last_due), (first_paid, last_paid) = (con.execute(
-        f"select min({column}), max({column}) from {table}").fetchone()
-        for table, column in ((ORDERS, "due_date"), (RECORDS, "paid_date")))
-    return {"order_status": key_index.between("order_status.due_date", first_due, last_due),
-            "payments": key_index.between("payments.paid_date", first_paid, last_paid), "exceptions": "true"}
+    return {"order_status": key_index.span(con, ORDERS, "due_date", "order_status.due_date"),
+            "payments": key_index.span(con, RECORDS, "paid_date", "payments.paid_date"), "exceptions": "true"}
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

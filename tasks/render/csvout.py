@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tasks.digits import ascii_digits
 from tasks.errors import KonbiniError
 
 ENCODINGS = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "cp932": "cp932"}
@@ -39,7 +40,7 @@ class Column:
 
     def cell(self, value: Cell) -> str:
         text = escape_cell(value)
-        if self.code and text.isascii() and text.isdigit():
+        if self.code and ascii_digits(text):
             return f'="{text}"'
         return text
 
