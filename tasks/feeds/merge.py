@@ -22,7 +22,7 @@ from tasks.feeds.plausibility import created_after_arrival_reasons
 from tasks.feeds.reader import limited
 from tasks.feeds.sequences import TAKEN_SQL, taken_params, taken_reasons, taken_wording
 from tasks.feeds.staging import Staged, stage
-from tasks.inbox import FileOutcome, InboundFile, Reason, record_file
+from tasks.inbox import NEXT_FILE_ID_SQL, FileOutcome, InboundFile, Reason, record_file
 from tasks.settings import Settings
 
 _PAYMENT_KEY = (
@@ -61,11 +61,11 @@ def prepare(f: InboundFile, settings: Settings) -> Parsed:
 
 
 def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, parsed: Parsed, staged: Staged
-           ) -> tuple[list[Reason], int, list[dict]]:
+           ) -> tuple[list[Reason], int, list[dict], int]:
     """Look up, in one statement, the accepted files holding the file's sequence number (as
-    reasons) and whether any of its records (`staged`, open) may be stored already; then, only if
-    so, those already stored: how many, and those stored with other facts (stamp flag, dates,
-    barcode).
+    reasons), whether any of its records (`staged`, open) may be stored already, and the file's id
+    to be; then, only if a record may be stored, those already stored: how many, and those stored
+    with other facts (stamp flag, dates, barcode).
 
     Stored records are joined on the identity columns themselves (equal identities have equal md5s),
     pruned by paid date, which the identity includes."""
@@ -75,15 +75,15 @@ def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, parsed: Parsed, stage
     # dates at all (a semi-join, a third of the cost of the query below, whose join on every
     # identity column, window, list and second join only a resend needs). The kind is part of the
     # identity: a 確報 file's references are stored already by their 速報 file, not resent by it
-    taken, found = con.execute(
-        f"select (select list(struct_pack(name, file_id)) from ({TAKEN_SQL})),"
+    taken, file_id, found = con.execute(
+        f"select (select list(struct_pack(name, file_id)) from ({TAKEN_SQL})), ({NEXT_FILE_ID_SQL}),"
         f" (select count(*) from feed_records r semi join {staged.source}"
         f"  on r.reference = n.reference and r.kind = n.kind where r.paid_date between $lo and $hi)",
         staged.params(**taken_params(f), lo=lo, hi=hi),
     ).fetchall()[0]
     taken = taken_wording(f, [(t["name"], t["file_id"]) for t in taken or []])
     if not found:
-        return taken, 0, []
+        return taken, 0, [], file_id
     differs = " or ".join(f"n.{c} is distinct from r.{c}" for c in FACTS)
     facts = ", ".join(f"n.{c}::varchar as new_{c}, r.{c}::varchar as old_{c}" for c in FACTS)
     fields = ", ".join(f"k.{c}" for c in ["record_no", "stored_record_no"]
@@ -99,7 +99,7 @@ def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, parsed: Parsed, stage
         from k left join inbound_files f on f.file_id = k.stored_file_id""",
         staged.params(lo=lo, hi=hi),
     ).fetchall()[0]
-    return taken, known, conflicts or []
+    return taken, known, conflicts or [], file_id
 
 
 def conflict_reasons(conflicts: list[dict]) -> list[Reason]:
@@ -127,11 +127,11 @@ def ingest_feed_file(
         reasons += taken_reasons(con, f)
         return _quarantined(con, f, received_at, reasons, 0)
     with parsed.staged.open(con) as staged:
-        taken, known, conflicts = _known(con, f, parsed, staged)
+        taken, known, conflicts, file_id = _known(con, f, parsed, staged)
         reasons += taken + conflict_reasons(conflicts)
         if reasons:
-            return _quarantined(con, f, received_at, reasons, events.height)
-        file_id = record_file(con, f, "accepted", received_at)
+            return _quarantined(con, f, received_at, reasons, events.height, file_id)
+        record_file(con, f, "accepted", received_at, file_id=file_id)
         con.execute(
             f"insert into feed_records ({', '.join(COLUMNS)}) select $file_id, record_no, feed, chain, kind,"
             " reference, paid_date, paid_time, store_code, amount, stamp_flag, transfer_date, confirmed_date,"
@@ -146,6 +146,6 @@ def ingest_feed_file(
 
 
 def _quarantined(con: duckdb.DuckDBPyConnection, f: InboundFile, received_at: datetime,
-                 reasons: list[Reason], records: int) -> FileOutcome:
-    file_id = record_file(con, f, "quarantined", received_at, reasons)
+                 reasons: list[Reason], records: int, file_id: int | None = None) -> FileOutcome:
+    file_id = record_file(con, f, "quarantined", received_at, reasons, file_id)
     return FileOutcome(f.meta.name, f.meta.kind, "quarantined", file_id, reasons, {"records": records})
