@@ -50,7 +50,7 @@ def parsed_files(inbox: Path, settings: Settings) -> list[tuple[InboundFile, obj
     files = []
     for meta in src.list().files:
         f = InboundFile(meta, src.fetch(meta))
-        files.append((f, prepare(f, settings).staged))
+        files.append((f, prepare(f, settings).events.to_arrow()))
     return files
 
 
