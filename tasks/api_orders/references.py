@@ -80,8 +80,9 @@ def _claim(con: sqlite3.Connection, rows: pl.DataFrame) -> list[tuple[int, str, 
     """Record the rows' references; (row, field, reason) of each row whose reference another order holds."""
     rows = rows.select("chain", "payment_reference", "merchant_id", "order_id", "row").rows()
     before = con.total_changes
-    con.executemany("insert or ignore into issued_references values (?, ?, ?, ?, datetime('now'))",
-                    [r[:4] for r in rows])
+    con.executemany(
+        "insert or ignore into issued_references values (?, ?, ?, ?, datetime('now'))",
+        [r[:4] for r in rows])
     if con.total_changes - before == len(rows):  # every reference was new: nobody else holds one
         return []
     con.execute("create temp table if not exists claim (chain, reference, merchant_id, order_id, row)")

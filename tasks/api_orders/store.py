@@ -43,7 +43,7 @@ create table if not exists cancels (
     primary key (merchant_id, order_id));
 create table if not exists claimed_orders (
     merchant_id text not null, order_id text not null, door text not null check (door in ('api', 'file')),
-    claimed_at text not null, primary key (merchant_id, order_id));
+    claimed_at text not null, primary key (merchant_id, order_id)) without rowid;
 create table if not exists batches (
     kind text not null, batch integer not null, created text not null, written integer not null default 0,
     primary key (kind, batch));
