@@ -49,11 +49,11 @@ def claim_for_file(con: sqlite3.Connection, new: pl.DataFrame) -> list[tuple[int
         return []
     cur = con.cursor()
     cur.row_factory = None  # plain tuples: a third of the fetch's cost for an API export's rows
+    # a key of the intake is the API's claim (claimed in the same transaction as the intake's row)
     held = cur.execute(
-        f"select {', '.join(f'i.{c}' for c in ORDER_COLUMNS)} from json_each(?) k"
-        " join claimed_orders c on c.merchant_id = k.value ->> 'merchant_id'"
-        " and c.order_id = k.value ->> 'order_id'"
-        " join intake i using (merchant_id, order_id) where c.door = 'api'", keys).fetchall()
+        f"select {', '.join(f'i.{c}' for c in ORDER_COLUMNS)} from json_each(?) k join intake i"
+        " on i.merchant_id = k.value ->> 'merchant_id' and i.order_id = k.value ->> 'order_id'",
+        keys).fetchall()
     if not held:
         return []
     # the intake's rows typed as the file's rows are (the ORDERS file's own parsers)

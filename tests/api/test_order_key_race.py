@@ -129,3 +129,10 @@ def test_api_orders_accepted_before_the_claims_existed_are_claimed_when_the_stor
     with warehouse.session() as con, transaction(con):
         outcome = ingest_orders_file(con, f, AS_OF, settings)
     assert [(r.field, r.reason) for r in outcome.reasons] == [conflict("RACE-8")]
+
+
+def test_a_file_row_whose_order_id_waits_for_the_customers_chain_is_a_conflict(client, warehouse, settings):
+    """An API order without a chain yet holds its key: a file row with it cannot be the same order."""
+    assert client.post("/api/v1/orders", json=order("RACE-9", chain=None)).status_code == 201
+    put(settings, "ORDERS_20261102103000_000001.csv", file_text(file_row("RACE-9")))
+    assert pulled(warehouse, settings, 10) == [("ORDERS", "accepted", [conflict("RACE-9")])]
