@@ -205,12 +205,13 @@ def _insert(con: duckdb.DuckDBPyConnection, at: datetime, keys: str | None, with
         facts = facts.replace("{keys}", keys)
     sources = {"feed_records": "feed_records", "orders": "orders"} if rows is None else \
         {"feed_records": rows.records, "orders": rows.orders}
-    semi = {f"semi_{a}": "" if keys is None else
+    semi = {f"semi_{a}": "" if keys is None or rows is not None else
             f"semi join {keys} k on k.chain = {a}.chain and k.reference = {a}.{ref}"
             for a, ref in (("r", "reference"), ("o", "payment_reference"))}
     # some keys' rows from the whole tables: from the keys' earliest facts on (key index)
     bounds = key_index.read_from(con, keys, None) if keys is not None and rows is None else ("true", "true")
-    kind = "view" if keys is None else "table"  # every fact: no copy of the whole tables
+    # every fact, or the caller's rows (already its keys'): read in place; some keys': copied once
+    kind = "view" if keys is None or rows is not None else "table"
     for name, sql in _KEY_ROWS.items():
         # a literal, not a parameter: a view cannot be prepared
         sql = sql.format(as_of=literal, from_r=bounds[0], from_o=bounds[1], **semi, **sources)
