@@ -19,6 +19,11 @@ from pathlib import Path
 
 from bench.reconcile.bench_reconcile import AS_OF_INC
 
+DIGEST = ["rowid, event_id", *(
+    "event_id, type, subject, merchant_id, order_id, chain, payment_id, amount, paid_at, store_code,"
+    " happened_at, created_at, state, window_start, attempts, next_attempt_at, delivered_at, dead_at,"
+    " last_status_code, last_error").split(", ")]
+
 
 class Timed:
     """A connection that times each statement it executes (the reconciliation takes any connection)."""
@@ -106,11 +111,15 @@ def main() -> None:
         raw.execute("begin")
         try:
             r = run.reconcile(con, AS_OF_INC.replace(tzinfo=JST), incremental=True)
+            # the outbox as the run leaves it: its order of insertion (rowid, event_id), each column
+            digest = raw.execute("select count(*), " + ", ".join(f"sum(hash({c}))::varchar" for c in DIGEST)
+                                 + " from notification_outbox").fetchone()
         finally:
             raw.execute("rollback")
         wall, cpu = timed_enqueue.last
         print(json.dumps({"run": i + 1, "notifications": r.notifications, "seconds": r.seconds,
                           "enqueue_wall_ms": round(wall * 1000, 1), "enqueue_cpu_ms": round(cpu * 1000, 1),
+                          "outbox": digest,
                           "load": Path("/proc/loadavg").read_text().split()[0]}))
         for sql, w, c in sorted(con.log, key=lambda x: -x[1])[: args.top]:
             print(f"   {w * 1000:8.1f} ms wall {c * 1000:8.1f} ms cpu  {sql}")

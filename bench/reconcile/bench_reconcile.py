@@ -20,6 +20,9 @@ Phases, each in its own process (wall time and peak RSS of that process):
                every event known as of 2026-12-30 (millions of rows), and the mark of that enqueue;
                enqueued at once, then each row given the created_at of the daily run after its
                happened_at and stored in that order, as daily enqueues would have appended them
+  notify-recent  after notify-history: the outbox rows created after 2026-12-20 removed, as if the
+               enqueues since had not run: the next incremental run enqueues them (the generated facts
+               end on 12-25, so its own day has none of its own), among the older events of its keys
   index        only bring the key index (tasks/reconcile/key_index.py) up to date as of 2026-12-30, as
                a full run does at its end: for a data set reconciled by a version without it
 """
@@ -158,6 +161,10 @@ def _phase(name: str, db: Path, orders: int) -> dict:
             result["enqueued"] = enqueue_events(con, AS_OF_FULL.replace(tzinfo=JST))
             result["marks"] = [str(m) for m in before + con.execute(marks).fetchall()]
         spread_by_day(db)
+    elif name == "notify-recent":
+        with Warehouse(db).write() as con:
+            (result["removed"],) = con.execute(
+                "delete from notification_outbox where created_at > timestamp '2026-12-20'").fetchone()
     elif name == "index":
         from tasks.reconcile import key_index
 
