@@ -16,6 +16,13 @@ Phases, each in its own process (wall time and peak RSS of that process):
   notify-merchants  the notification benchmark's 2,000 merchants (half with a notify_url) loaded
                before the latest enqueue mark, so that the next incremental run enqueues the events
                of its day's facts (the scheduled enqueue, issue 14.4); run it on a copy of a full run
+  notify-history  after notify-merchants: the outbox a warehouse that has notified all along holds,
+               every event known as of 2026-12-30 (millions of rows), and the mark of that enqueue;
+               enqueued at once, then each row given the created_at of the daily run after its
+               happened_at and stored in that order, as daily enqueues would have appended them
+  notify-recent  after notify-history: the outbox rows created after 2026-12-20 removed, as if the
+               enqueues since had not run: the next incremental run enqueues them (the generated facts
+               end on 12-25, so its own day has none of its own), among the older events of its keys
   index        only bring the key index (tasks/reconcile/key_index.py) up to date as of 2026-12-30, as
                a full run does at its end: for a data set reconciled by a version without it
 """
@@ -144,6 +151,20 @@ def _phase(name: str, db: Path, orders: int) -> dict:
             con.execute("update notification_enqueue_marks set max_load_id = 1")
             result["merchants_with_url"] = con.execute(
                 "select count(*) from merchants where notify_url is not null").fetchone()[0]
+    elif name == "notify-history":
+        from tasks.notify.outbox import enqueue_events
+
+        with Warehouse(db).write() as con:
+            marks = "select as_of, max_file_id, max_load_id from notification_enqueue_marks"
+            before = con.execute(marks).fetchall()
+            con.execute("delete from notification_enqueue_marks")  # no mark: every fact
+            result["enqueued"] = enqueue_events(con, AS_OF_FULL.replace(tzinfo=JST))
+            result["marks"] = [str(m) for m in before + con.execute(marks).fetchall()]
+        spread_by_day(db)
+    elif name == "notify-recent":
+        with Warehouse(db).write() as con:
+            (result["removed"],) = con.execute(
+                "delete from notification_outbox where created_at > timestamp '2026-12-20'").fetchone()
     elif name == "index":
         from tasks.reconcile import key_index
 
@@ -169,6 +190,23 @@ def _phase(name: str, db: Path, orders: int) -> dict:
     result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)  # all threads; honest on a busy machine
     result["peak_rss_mib"] = round(usage.ru_maxrss / 1024)
     return result
+
+
+def spread_by_day(db: Path) -> None:
+    """The outbox's rows as daily runs at 00:00 JST would have created them: each the day after its
+    fact became known, appended day after day (two transactions: a key deleted and inserted again in
+    one is refused by DuckDB)."""
+    from tasks.warehouse import Warehouse
+
+    day = "date_trunc('day', happened_at - interval 1 microsecond) + interval 1 day"
+    with Warehouse(db).write() as con:
+        con.execute(f"create or replace table bench_outbox as select * replace ({day} as created_at,"
+                    f" {day} as window_start, {day} as next_attempt_at) from notification_outbox")
+        con.execute("delete from notification_outbox")
+    with Warehouse(db).write() as con:
+        con.execute("insert into notification_outbox select * from bench_outbox"
+                    " order by created_at, merchant_id, order_id, happened_at, event_id")
+        con.execute("drop table bench_outbox")
 
 
 def copy_base(base: Path, db: Path) -> None:

@@ -2,7 +2,7 @@
 
 `enqueue_events` is called by the reconciliation inside its own transaction, so an event exists
 exactly when the fact that caused it is committed. Event ids are md5(type|subject): reprocessing the
-same facts finds the same ids and inserts nothing twice.
+same facts finds the same ids and inserts nothing twice (new_events.py).
 
 Events (rules.md): `payment.preliminary` (a 01), `payment.confirmed` (a 02), `payment.cancelled`
 (a 03) of a payment whose reference is an order of its own chain, and `order.expired` (the order's
@@ -20,7 +20,7 @@ import duckdb
 
 from tasks.clock import naive_jst
 from tasks.errors import KonbiniError
-from tasks.notify import marks
+from tasks.notify import marks, new_events
 from tasks.reconcile import key_index
 
 # The event types, ranked as they happen within one order at one instant: a till payment before its
@@ -57,7 +57,8 @@ _PAYMENT_FACTS = """
         o.merchant_id, o.order_id, e.chain, e.payment_id, e.amount,
         strptime(strftime(e.paid_date, '%Y%m%d') || e.paid_time, '%Y%m%d%H%M%S') as paid_at,
         e.store_code,
-        greatest(e.first_ingested_at, o.ingested_at)               as happened_at
+        greatest(e.first_ingested_at, o.ingested_at)               as happened_at,
+        greatest(e.first_ingested_at, o.ingested_at)               as enqueued_from  -- new_events.py
     from (
         select event_id, any_value(payment_id) as payment_id, any_value(kind) as kind,
                any_value(chain) as chain, any_value(reference) as reference,
@@ -80,7 +81,8 @@ _EXPIRED_FACTS = """
         null::timestamp as paid_at, null::varchar                  as store_code,
         -- the order became expired at the day after its due date, or later when a void (03) ingested
         -- after that took its payment away
-        greatest((o.due_date + 1)::timestamp, o.ingested_at, v.voided_at) as happened_at
+        greatest((o.due_date + 1)::timestamp, o.ingested_at, v.voided_at) as happened_at,
+        (o.due_date + 1)::timestamp                                as enqueued_from
     from {status} s
     semi join {keys} k on k.chain = s.chain and k.reference = s.payment_reference
     join nq_orders o using (merchant_id, order_id)
@@ -95,9 +97,7 @@ _EXPIRED_FACTS = """
     where s.status = 'expired' and (o.due_date + 1)::timestamp <= $as_of
 """
 
-_ENQUEUE = """
-insert into notification_outbox (event_id, type, subject, merchant_id, order_id, chain, payment_id,
-    amount, paid_at, store_code, happened_at, created_at, state, window_start, attempts, next_attempt_at)
+_EVENTS = """
 with notify_since as (
     -- since when each merchant with a notify_url now has had one without interruption: the first
     -- load of the current run of master loads in which it has one
@@ -119,11 +119,7 @@ events as (
     from facts f join notify_since n using (merchant_id)
     where f.happened_at >= n.since
 )
-select event_id, type, subject, merchant_id, order_id, chain, payment_id, amount, paid_at, store_code,
-       happened_at, $as_of, 'pending', $as_of, 0, $as_of
-from events
-order by merchant_id, order_id, happened_at, event_id
-on conflict do nothing  -- already in the outbox (a primary-key lookup, not a join with all of it)
+select * from events
 """
 
 
@@ -205,23 +201,24 @@ def _insert(con: duckdb.DuckDBPyConnection, at: datetime, keys: str | None, with
         facts = facts.replace("{keys}", keys)
     sources = {"feed_records": "feed_records", "orders": "orders"} if rows is None else \
         {"feed_records": rows.records, "orders": rows.orders}
-    semi = {f"semi_{a}": "" if keys is None else
+    semi = {f"semi_{a}": "" if keys is None or rows is not None else
             f"semi join {keys} k on k.chain = {a}.chain and k.reference = {a}.{ref}"
             for a, ref in (("r", "reference"), ("o", "payment_reference"))}
     # some keys' rows from the whole tables: from the keys' earliest facts on (key index)
     bounds = key_index.read_from(con, keys, None) if keys is not None and rows is None else ("true", "true")
-    kind = "view" if keys is None else "table"  # every fact: no copy of the whole tables
+    # every fact, or the caller's rows (already its keys'): read in place; some keys': copied once
+    kind = "view" if keys is None or rows is not None else "table"
     for name, sql in _KEY_ROWS.items():
         # a literal, not a parameter: a view cannot be prepared
         sql = sql.format(as_of=literal, from_r=bounds[0], from_o=bounds[1], **semi, **sources)
         con.execute(f"create or replace temp {kind} {name} as {sql}")
     facts = facts.replace("{status}", _status_rows(con, literal, keys, rows))
     try:
-        (count,) = con.execute(_ENQUEUE.format(facts=facts), {"as_of": at}).fetchone()
+        count = new_events.insert(con, _EVENTS.format(facts=facts), at)
     finally:
         for name in _KEY_ROWS:
             con.execute(f"drop {kind} if exists {name}")
-    return int(count)
+    return count
 
 
 def _status_rows(con: duckdb.DuckDBPyConnection, literal: str, keys: str | None, rows: KeyRows | None) -> str:
