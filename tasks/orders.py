@@ -62,15 +62,16 @@ def ingest_orders_file(
     # the master rules (judge's `master_reasons`), then what is registered: identical rows and conflicts
     identical_rows, conflicts = registered_matches(con, typed)
     reasons = pl.concat([ready.reasons, master_reasons(con, typed), conflicts])
-    reasons = reasons.filter(~pl.col(ROW).is_in(identical_rows))
+    if identical_rows:  # a row identical to its registered order is no rejection at all
+        reasons = reasons.filter(~pl.col(ROW).is_in(identical_rows))
 
     # Within the file, rows are taken in line order: the first good row of a key is registered.
-    candidates = typed.filter(~pl.col(ROW).is_in(identical_rows) & ~pl.col(ROW).is_in(reasons[ROW].implode()))
+    decided = identical_rows + reasons[ROW].to_list()
+    candidates = typed.filter(~pl.col(ROW).is_in(decided)) if decided else typed
     in_file_identical, in_file_reasons = _within_file(candidates)
     reasons = pl.concat([reasons, in_file_reasons])
-    new = candidates.filter(
-        ~pl.col(ROW).is_in(in_file_identical) & ~pl.col(ROW).is_in(in_file_reasons[ROW].implode())
-    )
+    decided = in_file_identical + in_file_reasons[ROW].to_list()
+    new = candidates.filter(~pl.col(ROW).is_in(decided)) if decided else candidates
 
     new, reasons = claim_references(settings, new, reasons)
     insert_orders(con, new, file_id, received_at)
