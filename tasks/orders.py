@@ -35,6 +35,7 @@ from tasks.csv_table import LINE, CsvTable
 from tasks.inbox import FileOutcome, InboundFile
 from tasks.master_store import MasterForOrders, master_for_orders
 from tasks.order_files import (
+    REASONS_SCHEMA,
     ROW,
     accept_rows,
     accepted,
@@ -129,14 +130,19 @@ def master_reasons(con: duckdb.DuckDBPyConnection, typed: pl.DataFrame) -> pl.Da
     The rules depend on (merchant_id, site_id, chain) only: each one is judged once per connection
     and load (`master_for_orders`), later rows answered from what was found."""
     master = master_for_orders(con)
-    keys = typed.select(_MASTER_KEY).rows()
-    missing = list(dict.fromkeys(k for k in keys if k not in master.answers))
+    keys = typed.select(_MASTER_KEY).unique().rows()
+    missing = [k for k in keys if k not in master.answers]
     if missing:
         if len(master.answers) > _MAX_ANSWERS:  # rows name any site: forget rather than grow without bound
             master.answers.clear()
         master.answers.update(_judged(master, missing, {c: typed.schema[c] for c in _MASTER_KEY}))
-    return reasons_frame([(row, field, reason) for row, key in zip(typed[ROW].to_list(), keys, strict=True)
-                          for field, reason in master.answers[key]])
+    found = [(*key, field, reason) for key in keys for field, reason in master.answers[key]]
+    if not found:  # the usual file
+        return pl.DataFrame(schema=REASONS_SCHEMA)
+    answers = pl.DataFrame(found, schema={**typed.select(_MASTER_KEY).schema, "field": pl.String,
+                                          "reason": pl.String}, orient="row")
+    return typed.select(ROW, *_MASTER_KEY).join(answers, on=list(_MASTER_KEY), nulls_equal=True).select(
+        ROW, "field", "reason")
 
 
 def _judged(master: MasterForOrders, keys: list[tuple], schema: dict) -> dict[tuple, list[tuple[str, str]]]:

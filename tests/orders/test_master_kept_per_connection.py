@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from tasks.master import load_master
 from tasks.orders import ingest_orders_file
+from tasks.registered_orders import SMALL
 
 from .conftest import AS_OF, order_line, orders_file
 
@@ -63,3 +66,29 @@ def test_identical_needs_every_field_and_a_good_form(con, ingest):
     assert out.counts == {"orders": 0, "identical": 1, "rejected_rows": 2}
     assert [r[:2] for r in _reasons(con, out.file_id)] == [
         (3, "amount"), (3, "order_id"), (4, "payment_reference")]
+
+
+@pytest.mark.parametrize("filler", [0, SMALL + 10])
+def test_small_and_large_files_are_judged_alike(con, ingest, filler):
+    """A small file reaches DuckDB as list parameters, a large one as a registered frame."""
+    registered = [order_line("T-1", email=""), order_line("T-2", reference="1000000000102"),
+                  order_line("T-3", merchant="M000002", site="S000002", reference="2000000000003")]
+    ingest(ingest_orders_file, orders_file(registered, seq=1))
+    lines = [order_line("T-1", email=""),  # identical
+             order_line("T-2", reference="1000000000102", amount="3981"),  # conflict
+             order_line("T-4", reference="1000000000102"),  # reference of T-2
+             order_line("T-5", merchant="M000002", site="S000002", chain="ministop",
+                        reference="20000000005"),  # chain not enabled for S000002
+             order_line("T-6", merchant="M000009", reference="1000000000106")]  # unknown merchant
+    lines += [order_line(f"F-{i}", reference=f"3{i:012d}") for i in range(filler)]
+    out = ingest(ingest_orders_file, orders_file(lines, seq=2))
+    assert out.counts == {"orders": filler, "identical": 1, "rejected_rows": 4}
+    assert _reasons(con, out.file_id) == [
+        (3, "order_id", "conflict: order M000001 T-2 is already registered with different content"),
+        (4, "payment_reference",
+         "already used by another order of chain seven (references are never reused)"),
+        (5, "chain", "chain ministop is not enabled for site S000002"),
+        (6, "merchant_id", "unknown merchant: not in the current master data")]
+    stored = con.execute("select count(*), count(customer_email) from orders join order_customers"
+                         " using (merchant_id, order_id)").fetchone()
+    assert stored == (3 + filler, 2 + filler)
