@@ -124,6 +124,7 @@ def register(work_pool: str | None = None, parse_pool: str | None = None) -> lis
     (`flows.ingest.pull_feeds`) is imported from the konbini installed beside the worker, so the
     code a worker runs is the version installed on its machine, and nothing is copied per run.
     """
+    check_one_way({s.name: pool_of(s, work_pool, parse_pool) for s in SCHEDULE})
     ids = []
     for s, d in zip(SCHEDULE, deployments(), strict=True):
         if pool := pool_of(s, work_pool, parse_pool):
@@ -132,6 +133,40 @@ def register(work_pool: str | None = None, parse_pool: str | None = None) -> lis
         ids.append(str(d.apply(work_pool_name=pool)))
     crashed_runs.ensure()
     return ids
+
+
+def check_one_way(pools: dict[str, str | None]) -> None:
+    """Refuse to register a deployment another way than the server has it: served by `konbini serve`
+    (no work pool) against run by a pool's workers (`konbini deploy`). `pools`: the pool each
+    deployment is about to get (None: served).
+
+    Prefect keys a deployment by flow and name only, so the second registration would overwrite the
+    first while the first's runner or workers kept taking its scheduled runs: every flow run twice."""
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    served, pooled = [], []
+    with get_client(sync_client=True) as client:
+        for s in SCHEDULE:
+            full_name = f"{load_flow(s.flow).name}/{s.name}"
+            try:
+                now = client.read_deployment_by_name(full_name).work_pool_name
+            except ObjectNotFound:
+                continue
+            if now is None and pools[s.name] is not None:
+                served.append(full_name)
+            elif now is not None and pools[s.name] is None:
+                pooled.append(f"{full_name} (pool {now!r})")
+    if served:
+        raise KonbiniError(
+            f"{len(served)} deployments are served by `konbini serve` (no work pool): {', '.join(served)}; "
+            "stop that process and delete them (`prefect deployment delete NAME`) before putting them on "
+            "work pools, or both would run every scheduled flow")
+    if pooled:
+        raise KonbiniError(
+            f"{len(pooled)} deployments run on work pools (`konbini deploy`): {', '.join(pooled)}; delete "
+            "them (`prefect deployment delete NAME`) before serving them here, or the workers and this "
+            "process would both run every scheduled flow")
 
 
 def check_pools(work_pool: str, parse_pool: str | None) -> None:
@@ -163,6 +198,7 @@ def serve(limit: int | None = None, web: tuple[str, int] | None = ("127.0.0.1", 
     管理画面 and console on `web` (host, port) in a thread of this process (docs/web.md)."""
     import prefect
 
+    check_one_way({s.name: None for s in SCHEDULE})
     if web is not None:
         from tasks.settings import get_settings
         from web.server import start_in_thread

@@ -103,26 +103,33 @@ def recorded(con: duckdb.DuckDBPyConnection, files: list[FileName]) -> set[tuple
     return set(rows)
 
 
+# the next file's id: one more than the last, asked inside the transaction that records the file
+NEXT_FILE_ID_SQL = "select coalesce(max(file_id), 0) + 1 from inbound_files"
+
+
 def record_file(
     con: duckdb.DuckDBPyConnection,
     f: InboundFile,
     state: str,
     received_at: datetime,
     reasons: list[Reason] = (),  # type: ignore[assignment]
+    file_id: int | None = None,
 ) -> int:
     """Insert the file (bytes kept) and its rejection reasons; returns its file_id.
 
-    Call inside the unit of work's transaction, before inserting what the file produced.
+    Call inside the unit of work's transaction, before inserting what the file produced. `file_id`:
+    NEXT_FILE_ID_SQL's answer when the caller asked it already in this transaction (in a statement
+    of its own checks: a statement is a fixed cost of every file); else it is asked here.
     """
-    # the next id and the row in one statement: a statement is a fixed cost of every file
-    (file_id,) = con.execute(
-        "insert into inbound_files select coalesce(max(file_id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-        " from inbound_files returning file_id",
-        [
-            f.meta.folder, f.meta.name, f.meta.kind, f.meta.sequence_no,
-            f.meta.created_at, f.sha256, len(f.content), f.content, received_at, state,
-        ],
-    ).fetchall()[0]
+    row = [f.meta.folder, f.meta.name, f.meta.kind, f.meta.sequence_no,
+           f.meta.created_at, f.sha256, len(f.content), f.content, received_at, state]
+    if file_id is None:  # the next id and the row in one statement
+        (file_id,) = con.execute(
+            f"insert into inbound_files select ({NEXT_FILE_ID_SQL}), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " returning file_id", row,
+        ).fetchall()[0]
+    else:
+        con.execute("insert into inbound_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [file_id, *row])
     add_rejections(con, file_id, reasons)
     return file_id
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,11 +18,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tasks.digits import ascii_digits
 from tasks.errors import KonbiniError
 
 # Zengin fields of our account (checked when the settings load: a wrong one would otherwise surface
 # as a bank's rejection of a payout file, or as every BANK_IN file quarantined for "not our account")
 ASCII_DIGITS = {n: f"^[0-9]{{{n}}}$" for n in (3, 4, 7, 10)}  # [0-9]: not str.isdigit (１, ²)
+# Our company codes, as the chains' files and the barcode hold them (feeds.md): a wrong one would
+# quarantine every file of the chain ("not ours") or print barcodes no till accepts.
+COMPANY_CODE_DIGITS = {"sej_company_code": 6, "fm_company_code": 5, "gs1_company_code": 6}
 
 
 class PayoutAccount(BaseModel):
@@ -127,6 +131,14 @@ class Settings(BaseSettings):
     sej_company_code: str = "912345"  # 収納企業コード at SEJ
     fm_company_code: str = "54321"  # 企業コード at FamilyMart
     gs1_company_code: str = "912345"  # 請求書発行企業コード in GS1-128 barcodes
+
+    @field_validator(*COMPANY_CODE_DIGITS)
+    @classmethod
+    def _company_code(cls, code: str, info: ValidationInfo) -> str:
+        n = COMPANY_CODE_DIGITS[info.field_name]
+        if len(code) != n or not ascii_digits(code):
+            raise ValueError(f"must be {n} ASCII digits (0-9)")
+        return code
 
     payout_account: PayoutAccount = Field(default_factory=PayoutAccount)  # also the BANK_IN files' account
     remitters: Remitters = Field(default_factory=Remitters)  # chains' remitter names (KONBINI_REMITTERS__SEJ)

@@ -24,6 +24,7 @@ import polars as pl
 
 from schemas.orders import ORDER_COLUMNS, REFERENCE_DIGITS, quick_failures
 from tasks.api_orders.ledger import Ledger, orders_in, references_taken
+from tasks.api_orders.order_keys import CONFLICT, claim_for_api
 from tasks.api_orders.references import issue
 from tasks.api_orders.store import Store
 from tasks.orders import judge
@@ -124,16 +125,21 @@ def judge_batch(ledger: Ledger, merchant_id: str, bodies: list[dict]) -> Judged:
 
 def append(con, cur: duckdb.DuckDBPyConnection, store: Store, judged: Judged, stamp: str) -> list[Registered]:
     """The second stage, inside the caller's store transaction `con` (of this thread): a repeated
-    order gets the registered one, a new one its reference and a row of the intake."""
+    order gets the registered one, a new one its key's claim (order_keys.py), its reference and a
+    row of the intake."""
     out = judged.out
     firsts: dict[str, dict] = {}  # order id -> its first new row in this batch
     new, repeats = [], []
     for i, row in judged.good:
         if row["order_id"] in firsts:  # sent twice at once: judged against the first, once appended
             repeats.append((i, row))
-        elif _known(store, out[i], row, judged.in_ledger):
+        elif not _known(store, out[i], row, judged.in_ledger):
+            continue
+        elif claim_for_api(con, judged.merchant_id, row["order_id"], stamp):
             firsts[row["order_id"]] = row
             new.append((i, row))
+        else:  # an ORDERS file merged since the last publish holds the key
+            out[i].reasons = [_conflict(row)]
     wanted = [(row["chain"], judged.merchant_id, row["order_id"]) for _, row in new if row["chain"]]
     refs = iter(issue(con, wanted, stamp, lambda pairs: references_taken(cur, pairs)))
     for i, row in new:
@@ -168,10 +174,13 @@ def _known(store: Store, result: Registered, row: dict, in_ledger: set[str],
         result.order = _public(known)
         return False
     if known is not None or row["order_id"] in in_ledger:
-        result.reasons = [{"field": "order_id", "reason": f"conflict: order {row['merchant_id']} "
-                           f"{row['order_id']} is already registered with different content"}]
+        result.reasons = [_conflict(row)]
         return False
     return True
+
+
+def _conflict(row: dict) -> dict:
+    return {"field": "order_id", "reason": CONFLICT.format(row["merchant_id"], row["order_id"])}
 
 
 def _public(row) -> dict:

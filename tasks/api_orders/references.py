@@ -3,6 +3,7 @@ with `secrets` (never sequential, never guessable from another order's), unique 
 
     issue(con, [(chain, merchant_id, order_id)], issued_at, taken) -> [reference]   # in a store tx
     claim_references(settings, new, reasons) -> (new, reasons)   # for ORDERS rows, in their handler
+                                                # (their order keys first: order_keys.py)
 
 `issued_references` in the API's store is the one authority: a reference enters it once, by our
 issue or by an ORDERS row being registered, and never leaves (so never reused, even after expiry).
@@ -52,30 +53,42 @@ def issue(con: sqlite3.Connection, wanted: list[tuple[str, str, str]], issued_at
 
 
 def claim_references(settings, new: pl.DataFrame, reasons: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Record the references of the rows about to be registered; a row whose reference is already
-    held by another order (one we issued) is taken out of `new` and given the reuse reason.
-    Run inside the file's DuckDB transaction: if that rolls back, the claims stay, owned by the same
-    orders, so the rerun claims them again (a claim is only ever compared by owner)."""
+    """The ORDERS file's last check, in one store transaction: claim the order keys of the rows
+    about to be registered (tasks/api_orders/order_keys.py), then the references of the rows still
+    standing. A row whose key the API holds with other content gets the conflict reason; a row whose
+    reference is held by another order the reuse reason (and its key is given back); either is
+    taken out of `new`. Run inside the file's DuckDB transaction: if that rolls back, the claims
+    stay, owned by the same orders and the file door, so the rerun claims them again (a reference
+    claim is only ever compared by owner)."""
+    from tasks.api_orders.order_keys import claim_for_file, release_for_file
     from tasks.api_orders.store import open_store
 
     if new.height == 0:
         return new, reasons
-    rows = new.select("chain", "payment_reference", "merchant_id", "order_id", "row").rows()
     with open_store(settings).tx() as con:
-        before = con.total_changes
-        con.executemany(
-            "insert or ignore into issued_references values (?, ?, ?, ?, datetime('now'))",
-            [r[:4] for r in rows])
-        if con.total_changes - before == len(rows):  # every reference was new: nobody else holds one
-            return new, reasons
-        con.execute("create temp table if not exists claim (chain, reference, merchant_id, order_id, row)")
-        con.execute("delete from claim")
-        con.executemany("insert into claim values (?, ?, ?, ?, ?)", rows)
-        lost = con.execute(
-            "select c.row, c.chain from claim c join issued_references i using (chain, reference)"
-            " where i.merchant_id <> c.merchant_id or i.order_id <> c.order_id").fetchall()
-    if not lost:
+        lost = claim_for_file(con, new)
+        standing = new.filter(~pl.col("row").is_in([r for r, _, _ in lost]))
+        reused = _claim(con, standing)
+        release_for_file(con, standing.filter(pl.col("row").is_in([r for r, _, _ in reused])))
+    if not lost and not reused:
         return new, reasons
-    extra = pl.DataFrame([(r, "payment_reference", REUSED.format(chain=c)) for r, c in lost],
-                         schema=reasons.schema, orient="row")
-    return new.filter(~pl.col("row").is_in([r for r, _ in lost])), pl.concat([reasons, extra])
+    extra = pl.DataFrame(lost + reused, schema=reasons.schema, orient="row")
+    return new.filter(~pl.col("row").is_in(extra["row"].implode())), pl.concat([reasons, extra])
+
+
+def _claim(con: sqlite3.Connection, rows: pl.DataFrame) -> list[tuple[int, str, str]]:
+    """Record the rows' references; (row, field, reason) of each row whose reference another order holds."""
+    rows = rows.select("chain", "payment_reference", "merchant_id", "order_id", "row").rows()
+    before = con.total_changes
+    con.executemany(
+        "insert or ignore into issued_references values (?, ?, ?, ?, datetime('now'))",
+        [r[:4] for r in rows])
+    if con.total_changes - before == len(rows):  # every reference was new: nobody else holds one
+        return []
+    con.execute("create temp table if not exists claim (chain, reference, merchant_id, order_id, row)")
+    con.execute("delete from claim")
+    con.executemany("insert into claim values (?, ?, ?, ?, ?)", rows)
+    lost = con.execute(
+        "select c.row, c.chain from claim c join issued_references i using (chain, reference)"
+        " where i.merchant_id <> c.merchant_id or i.order_id <> c.order_id").fetchall()
+    return [(r, "payment_reference", REUSED.format(chain=c)) for r, c in lost]

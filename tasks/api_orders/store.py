@@ -5,8 +5,9 @@
 
 Tables: `api_keys` (hashed), `idempotency` (24 h), `intake` (accepted orders, with the payment
 page's token), `cancels` (asked over the API), `issued_references` (every reference of every chain
-taken by us or by an ORDERS file: the one authority of "unique per chain for ever"), `batches` (what
-was exported to the inbox, per kind).
+taken by us or by an ORDERS file: the one authority of "unique per chain for ever"), `claimed_orders`
+(every order key taken by the API or by an ORDERS file: the authority of "one order per key" between
+the two doors, tasks/api_orders/order_keys.py), `batches` (what was exported to the inbox, per kind).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ create table if not exists issued_references (
 create table if not exists cancels (
     merchant_id text not null, order_id text not null, cancelled_at text not null, batch integer,
     primary key (merchant_id, order_id));
+create table if not exists claimed_orders (
+    merchant_id text not null, order_id text not null, door text not null check (door in ('api', 'file')),
+    claimed_at text not null, primary key (merchant_id, order_id)) without rowid;
 create table if not exists batches (
     kind text not null, batch integer not null, created text not null, written integer not null default 0,
     primary key (kind, batch));
@@ -55,7 +59,13 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.con().executescript(SCHEMA)  # executescript commits on its own
+        with self.tx() as con:  # one writer: a second process opening the store waits, then finds it done
+            claims = con.execute("select 1 from sqlite_master where name = 'claimed_orders'").fetchone()
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                con.execute(statement)
+            if claims is None:  # a store of before the order keys' claims: its intake holds the API's
+                con.execute("insert into claimed_orders select merchant_id, order_id, 'api', registered_at"
+                            " from intake")
 
     def con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)

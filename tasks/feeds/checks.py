@@ -8,16 +8,16 @@ records except to word the reasons of records that failed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import pandera.polars as pa
 import polars as pl
-import pyarrow
 
 from schemas.feeds import holds, holds_all
 from tasks.digits import ascii_digits
 from tasks.feeds.plausibility import paid_after_creation, paid_after_creation_reasons
 from tasks.feeds.reader import limited
+from tasks.feeds.staging import Staged
 from tasks.inbox import Reason
 
 # The event identity of feeds.md (the kind included), and the frame every feed produces.
@@ -49,8 +49,11 @@ class Parsed:
     events: pl.DataFrame | None  # EVENT_SCHEMA columns; None when the file could not be parsed
     reasons: list[Reason] = field(default_factory=list)
     created_at: datetime | None = None  # the file's creation time (header; CVS: its name)
-    # the events with a complete identity as one Arrow table for DuckDB (tasks.feeds.merge.prepare)
-    staged: pyarrow.Table | None = None
+    # set by tasks.feeds.merge.prepare for the events with a complete identity: those events as
+    # DuckDB reads them, their first and last paid date, and how many of each kind (01, 02, 03)
+    staged: Staged | None = None
+    paid_dates: tuple[date | None, date | None] = (None, None)
+    per_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

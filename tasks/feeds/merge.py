@@ -20,8 +20,9 @@ from tasks.clock import naive_jst
 from tasks.feeds.checks import IDENTITY, Parsed
 from tasks.feeds.plausibility import created_after_arrival_reasons
 from tasks.feeds.reader import limited
-from tasks.feeds.sequences import TAKEN_SQL, taken_reasons, taken_wording
-from tasks.inbox import FileOutcome, InboundFile, Reason, record_file
+from tasks.feeds.sequences import TAKEN_SQL, taken_params, taken_reasons, taken_wording
+from tasks.feeds.staging import Staged, stage
+from tasks.inbox import NEXT_FILE_ID_SQL, FileOutcome, InboundFile, Reason, record_file
 from tasks.settings import Settings
 
 _PAYMENT_KEY = (
@@ -37,47 +38,52 @@ COLUMNS = (
     "amount", "stamp_flag", "transfer_date", "confirmed_date", "cancelled_at", "barcode", "barcode_stamp",
     "file_created_at", "ingested_at", "event_id", "payment_id",
 )
-_STAGED = "_feed_file_records"
+KINDS = ("01", "02", "03")  # the kinds an accepted file may hold
 
 
 def prepare(f: InboundFile, settings: Settings) -> Parsed:
     """Parse a feed file and keep the events with a complete identity (a broken one has its
-    reasons), also as the Arrow table DuckDB reads: all of the merge that needs no warehouse, which
-    the pull runs ahead of the writer (tasks.ingest)."""
+    reasons), also staged as DuckDB reads them (tasks.feeds.staging), with their paid dates' range
+    and their count per kind: all of the merge that needs no warehouse, which the pull runs ahead of
+    the writer (tasks.ingest)."""
     from tasks.inbox_kinds import BY_KIND  # here: the registry of inbox kinds names this module
 
     parsed = BY_KIND[f.meta.kind].parser.parse(f, settings)
     if parsed.events is not None:
-        parsed.events = parsed.events.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))
-        parsed.staged = parsed.events.to_arrow()
+        events = parsed.events.filter(pl.all_horizontal(pl.col(IDENTITY).is_not_null()))
+        paid, kind = pl.col("paid_date"), pl.col("kind")
+        summary = events.select(paid.min().alias("lo"), paid.max().alias("hi"),
+                                *((kind == k).sum().alias(k) for k in KINDS)).row(0, named=True)
+        parsed.events, parsed.staged = events, stage(events)
+        parsed.paid_dates = (summary["lo"], summary["hi"])
+        parsed.per_kind = {k: summary[k] for k in KINDS}
     return parsed
 
 
-def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, parsed: Parsed
-           ) -> tuple[list[Reason], int, list[dict]]:
-    """Register the file's records for DuckDB (as `_STAGED`, until `_unstage`) and look up, in one
-    statement, the accepted files holding the file's sequence number (as reasons) and whether any
-    record may be stored already; then, only if so, those already stored: how many, and those
-    stored with other facts (stamp flag, dates, barcode).
+def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, parsed: Parsed, staged: Staged
+           ) -> tuple[list[Reason], int, list[dict], int]:
+    """Look up, in one statement, the accepted files holding the file's sequence number (as
+    reasons), whether any of its records (`staged`, open) may be stored already, and the file's id
+    to be; then, only if a record may be stored, those already stored: how many, and those stored
+    with other facts (stamp flag, dates, barcode).
 
     Stored records are joined on the identity columns themselves (equal identities have equal md5s),
     pruned by paid date, which the identity includes."""
-    con.register(_STAGED, parsed.staged)
-    lo, hi = parsed.events["paid_date"].min(), parsed.events["paid_date"].max()
+    lo, hi = parsed.paid_dates
     same = " and ".join(f"r.{c} = n.{c}" for c in IDENTITY)
     # the usual file resends nothing: first, is any of its (reference, kind) stored on its paid
     # dates at all (a semi-join, a third of the cost of the query below, whose join on every
     # identity column, window, list and second join only a resend needs). The kind is part of the
     # identity: a 確報 file's references are stored already by their 速報 file, not resent by it
-    taken, found = con.execute(
-        f"select (select list(struct_pack(name, file_id)) from ({TAKEN_SQL})),"
-        f" (select count(*) from feed_records r semi join {_STAGED} n"
-        f"  on r.reference = n.reference and r.kind = n.kind where r.paid_date between ? and ?)",
-        [f.meta.kind, f.meta.sequence_no, lo, hi],
+    taken, file_id, found = con.execute(
+        f"select (select list(struct_pack(name, file_id)) from ({TAKEN_SQL})), ({NEXT_FILE_ID_SQL}),"
+        f" (select count(*) from feed_records r semi join {staged.source}"
+        f"  on r.reference = n.reference and r.kind = n.kind where r.paid_date between $lo and $hi)",
+        staged.params(**taken_params(f), lo=lo, hi=hi),
     ).fetchall()[0]
     taken = taken_wording(f, [(t["name"], t["file_id"]) for t in taken or []])
     if not found:
-        return taken, 0, []
+        return taken, 0, [], file_id
     differs = " or ".join(f"n.{c} is distinct from r.{c}" for c in FACTS)
     facts = ", ".join(f"n.{c}::varchar as new_{c}, r.{c}::varchar as old_{c}" for c in FACTS)
     fields = ", ".join(f"k.{c}" for c in ["record_no", "stored_record_no"]
@@ -86,18 +92,14 @@ def _known(con: duckdb.DuckDBPyConnection, f: InboundFile, parsed: Parsed
         f"""with k as (
             select n.record_no, r.file_id as stored_file_id, r.record_no as stored_record_no,
                    ({differs}) as differs, {facts}
-            from {_STAGED} n
-            join feed_records r on {same} and r.paid_date between ? and ?
+            from {staged.source}
+            join feed_records r on {same} and r.paid_date between $lo and $hi
             qualify row_number() over (partition by n.record_no order by r.file_id, r.record_no) = 1)
         select count(*), list(struct_pack(f.name, {fields}) order by k.record_no) filter (where k.differs)
         from k left join inbound_files f on f.file_id = k.stored_file_id""",
-        [lo, hi],
+        staged.params(lo=lo, hi=hi),
     ).fetchall()[0]
-    return taken, known, conflicts or []
-
-
-def _unstage(con: duckdb.DuckDBPyConnection) -> None:
-    con.unregister(_STAGED)
+    return taken, known, conflicts or [], file_id
 
 
 def conflict_reasons(conflicts: list[dict]) -> list[Reason]:
@@ -121,28 +123,29 @@ def ingest_feed_file(
     received_at = naive_jst(as_of)
     reasons = list(parsed.reasons) + created_after_arrival_reasons(f, received_at)
     events = parsed.events
-    known = 0
     if events is None:
         reasons += taken_reasons(con, f)
-    else:
-        taken, known, conflicts = _known(con, f, parsed)
+        return _quarantined(con, f, received_at, reasons, 0)
+    with parsed.staged.open(con) as staged:
+        taken, known, conflicts, file_id = _known(con, f, parsed, staged)
         reasons += taken + conflict_reasons(conflicts)
-    if reasons:
-        if events is not None:
-            _unstage(con)
-        file_id = record_file(con, f, "quarantined", received_at, reasons)
-        return FileOutcome(f.meta.name, f.meta.kind, "quarantined", file_id, reasons,
-                           {"records": 0 if events is None else events.height})
-    file_id = record_file(con, f, "accepted", received_at)
-    con.execute(
-        f"insert into feed_records ({', '.join(COLUMNS)}) select ?, record_no, feed, chain, kind, reference,"
-        " paid_date, paid_time, store_code, amount, stamp_flag, transfer_date, confirmed_date, cancelled_at,"
-        f" barcode, barcode_stamp, file_created_at, ?, {EVENT_ID_SQL}, {PAYMENT_ID_SQL} from {_STAGED}",
-        [file_id, received_at],
-    )
-    _unstage(con)
+        if reasons:
+            return _quarantined(con, f, received_at, reasons, events.height, file_id)
+        record_file(con, f, "accepted", received_at, file_id=file_id)
+        con.execute(
+            f"insert into feed_records ({', '.join(COLUMNS)}) select $file_id, record_no, feed, chain, kind,"
+            " reference, paid_date, paid_time, store_code, amount, stamp_flag, transfer_date, confirmed_date,"
+            " cancelled_at, barcode, barcode_stamp, file_created_at, $ingested_at, "
+            f"{EVENT_ID_SQL}, {PAYMENT_ID_SQL} from {staged.source}",
+            staged.params(file_id=file_id, ingested_at=received_at),
+        )
     counts = {"records": events.height, "new_events": events.height - known}
-    kinds = ("01", "02", "03")  # counted in one pass, no hash grouping (a per-file fixed cost)
-    per_kind = events.select((pl.col("kind") == k).sum().alias(k) for k in kinds).row(0, named=True)
-    counts.update((kind, n) for kind, n in per_kind.items() if n)  # an accepted file has no other kind
+    # counted by the parse thread; an accepted file has no other kind
+    counts.update((kind, n) for kind, n in parsed.per_kind.items() if n)
     return FileOutcome(f.meta.name, f.meta.kind, "accepted", file_id, [], counts)
+
+
+def _quarantined(con: duckdb.DuckDBPyConnection, f: InboundFile, received_at: datetime,
+                 reasons: list[Reason], records: int, file_id: int | None = None) -> FileOutcome:
+    file_id = record_file(con, f, "quarantined", received_at, reasons, file_id)
+    return FileOutcome(f.meta.name, f.meta.kind, "quarantined", file_id, reasons, {"records": records})

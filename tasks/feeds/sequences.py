@@ -39,15 +39,19 @@ def last_accepted(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
     ).fetchall()
 
 
-# the accepted files holding a file's number (parameters: its kind, its number); a subquery that
+# the accepted files holding a file's number (named parameters: `taken_params`); a subquery that
 # the feeds' merge asks in the same statement as its resend pre-check
 TAKEN_SQL = ("select name, file_id from inbound_files"
-             " where kind = ? and sequence_no = ? and state = 'accepted'")
+             " where kind = $kind and sequence_no = $sequence_no and state = 'accepted'")
+
+
+def taken_params(f: InboundFile) -> dict[str, object]:
+    return {"kind": f.meta.kind, "sequence_no": f.meta.sequence_no}
 
 
 def taken_reasons(con: duckdb.DuckDBPyConnection, f: InboundFile) -> list[Reason]:
     """A different file with the number of an accepted one is rejected."""
-    return taken_wording(f, con.execute(TAKEN_SQL, [f.meta.kind, f.meta.sequence_no]).fetchall())
+    return taken_wording(f, con.execute(TAKEN_SQL, taken_params(f)).fetchall())
 
 
 def taken_wording(f: InboundFile, rows: list[tuple[str, int]]) -> list[Reason]:

@@ -55,6 +55,7 @@ def _init(self, html, sheets, presentational_hints, font_config, target_collecto
     if len(_computed) >= MAX_ENTRIES:
         _computed.clear()
     in_this_document = set()
+    pseudo_styles = []  # their anchors collected after the elements', as WeasyPrint does
     for element in html.wrapper_element.iter_subtree():
         etree_element = element.etree_element
         parent = element.parent.etree_element if element.parent else None
@@ -62,41 +63,48 @@ def _init(self, html, sheets, presentational_hints, font_config, target_collecto
         element_declarations = elements_declarations.get(etree_element)
         selectors_keys = []
         own = []  # the element's own declarations, cascaded only if its style is computed
+        pseudo = []  # and its pseudo-elements' (::marker, ::footnote-call.. of the UA sheet)
         for sheet, origin, sheet_specificity in sheets:
             for selector in sheet.matcher.match(element):
                 specificity, order, pseudo_type, (declarations, layer) = selector
                 layer_order = inf if layer is None else sheet.layers.index(layer)
-                selectors_keys.append((sheet, specificity, id(declarations), layer_order))
+                selectors_keys.append((sheet, specificity, id(declarations), layer_order, pseudo_type))
                 cascade = (origin, layer_order, sheet_specificity or specificity, declarations)
-                if pseudo_type is None:
-                    own.append(cascade)
-                else:
-                    _cascade(cascaded_styles.setdefault((etree_element, pseudo_type), {}), *cascade)
+                (own if pseudo_type is None else pseudo).append((pseudo_type, cascade))
 
         key = (parent_id, element_declarations, tuple(selectors_keys), font_config, html.base_url)
-        if key in in_this_document:
-            computed_styles[etree_element, None] = _computed[key]
-        elif key in _computed:  # computed for an earlier document: its anchor collected here too
-            _state["shared"] += 1
-            computed = computed_styles[etree_element, None] = _computed[key]
-            if target_collector and computed["anchor"]:
-                target_collector.collect_anchor(computed["anchor"])
+        known = _computed.get(key)
+        if known is not None:
+            computed, pseudos = known
+            computed_styles[etree_element, None] = computed
+            computed_styles.update(((etree_element, p), style) for p, style in pseudos.items())
+            if key not in in_this_document:  # computed for an earlier document: anchors collected here too
+                _state["shared"] += 1
+                if target_collector and computed["anchor"]:
+                    target_collector.collect_anchor(computed["anchor"])
+            pseudo_styles.extend(pseudos.values())  # WeasyPrint computes them per element
         else:
             _state["computed"] += 1
-            style = cascaded_styles.setdefault((etree_element, None), {})
-            for cascade in own:
-                _cascade(style, *cascade)
+            for pseudo_type, cascade in own + pseudo:
+                _cascade(cascaded_styles.setdefault((etree_element, pseudo_type), {}), *cascade)
             self.set_computed_styles(
                 etree_element, root=html.etree_element, parent=parent,
                 base_url=html.base_url, target_collector=target_collector)
-            _computed[key] = computed_styles[etree_element, None]
+            pseudos = {}
+            for pseudo_type, _ in pseudo:  # a pseudo-element's style depends on its element's only
+                if pseudo_type not in pseudos:
+                    self.set_computed_styles(
+                        etree_element, pseudo_type=pseudo_type, root=html.etree_element,
+                        parent=etree_element, base_url=html.base_url, target_collector=None)
+                    pseudos[pseudo_type] = computed_styles[etree_element, pseudo_type]
+            pseudo_styles.extend(pseudos.values())
+            _computed[key] = (computed_styles[etree_element, None], pseudos)
         in_this_document.add(key)
 
-    for element, pseudo_type in cascaded_styles:
-        if pseudo_type:
-            self.set_computed_styles(
-                element, pseudo_type=pseudo_type, root=html.etree_element, parent=element,
-                base_url=html.base_url, target_collector=target_collector)
+    if target_collector:
+        for style in pseudo_styles:
+            if style["anchor"]:
+                target_collector.collect_anchor(style["anchor"])
 
     self._cascaded_styles.clear()
 

@@ -50,6 +50,11 @@ def _key(text: str, style, max_width, justification_spacing, is_line_start, mini
         # in the layout's own `max_width` (set on each copy below), so the min-content, the
         # max-content and the laid-out measure of a `nowrap` cell are one measurement.
         max_width = None
+    if max_width is None:
+        # Nor does a measure without a width depend on where the line starts or on `minimum`:
+        # split_first_line returns before reading them (its step 2), so the min-content
+        # measure (`minimum`) and the laid-out one of such text are one measurement.
+        is_line_start = minimum = None
     values = _style_values(style)
     try:
         hash(values)

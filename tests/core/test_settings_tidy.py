@@ -1,7 +1,7 @@
 """Our own account's Zengin fields (PayoutAccount) are checked when the settings load: ASCII digits
 of the right length (never full-width １), account type 1 or 2, the remitter name in the Zengin set
 (half-width kana), 1 to 40 characters. One line names the field, its value and where it came from;
-a `konbini` command exits 2 with that line and does nothing."""
+a `konbini` command exits 2 with that line and does nothing (for a company code too)."""
 
 from __future__ import annotations
 
@@ -66,16 +66,21 @@ def test_good_accounts_load(data_dir, monkeypatch):
     assert Settings(payout_account={"bank_code": "0009"}).payout_account.bank_code == "0009"
 
 
-def test_a_command_with_a_wrong_setting_exits_2_with_one_line_and_does_nothing(tmp_path):
+@pytest.mark.parametrize(("var", "value", "words"), [
+    ("KONBINI_PAYOUT_ACCOUNT__ACCOUNT_NUMBER", "１２３４５６７",
+     "payout_account.account_number '１２３４５６７'"
+     " (environment variable KONBINI_PAYOUT_ACCOUNT__ACCOUNT_NUMBER): must be 7 ASCII digits"),
+    ("KONBINI_FM_COMPANY_CODE", "５４３２１", "setting fm_company_code '５４３２１'"  # test_company_codes.py
+     " (environment variable KONBINI_FM_COMPANY_CODE): must be 5 ASCII digits (0-9)"),
+])
+def test_a_command_with_a_wrong_setting_exits_2_with_one_line_and_does_nothing(tmp_path, var, value, words):
     data = tmp_path / "data"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "KONBINI_DATA_DIR": str(data),
-           "KONBINI_PAYOUT_ACCOUNT__ACCOUNT_NUMBER": "１２３４５６７"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "KONBINI_DATA_DIR": str(data), var: value}
     env.pop("KONBINI_CONFIG", None)
     done = subprocess.run([str(KONBINI), "api-keys", "list"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "payout_account.account_number" in lines[0]
-    assert "KONBINI_PAYOUT_ACCOUNT__ACCOUNT_NUMBER" in lines[0]
+    assert words in lines[0], lines[0]
     assert not data.exists()

@@ -60,3 +60,33 @@ def test_attribute_declarations_are_compared_by_value(without_cache):
     assert plain[0] != plain[1] and plain[0] != plain[2] and plain[0] == plain[3]
     assert stylecache.install()
     assert direct() == plain  # a key ignoring the attributes would give the 2nd and 3rd the 1st's
+
+
+def test_pseudo_element_styles_are_remembered_too(monkeypatch):
+    """WeasyPrint's UA sheet gives every element six pseudo-element styles (::marker,
+    ::footnote-call, ...): a document already rendered in this process computes none of them
+    again, nor any element's style."""
+    from weasyprint import HTML
+    from weasyprint.css import StyleFor
+
+    from tasks.render.pdf import _fonts_and_style
+
+    assert stylecache.install()
+    fonts, css = _fonts_and_style()
+    html = ('<html lang="ja"><body><table><tr><td>擬似要素</td><td class="num">2</td></tr></table>'
+            '</body></html>')
+    computed = []
+    own = StyleFor.set_computed_styles
+
+    def counted(self, element, parent, root=None, pseudo_type=None, **kwargs):
+        if hasattr(element, "tag"):  # an element's style, not a page's (@page, margin boxes)
+            computed.append(pseudo_type)
+        return own(self, element, parent, root=root, pseudo_type=pseudo_type, **kwargs)
+
+    monkeypatch.setattr(StyleFor, "set_computed_styles", counted)
+    first = HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts, pdf_identifier=b"x")
+    assert "marker" in computed  # (else this test proves nothing)
+    computed.clear()
+    again = HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts, pdf_identifier=b"x")
+    assert computed == []
+    assert again == first

@@ -83,20 +83,41 @@ def _text_style(white_space: str):
 
 @pytest.mark.parametrize("white_space", ["nowrap", "pre"])
 def test_text_that_cannot_wrap_is_measured_once_at_any_width(white_space):
-    """min-content (width 0), max-content (no width) and the laid-out width of a `nowrap` cell are
-    one measurement; each copy still holds its own call's width, as WeasyPrint's layout does."""
+    """min-content (width 0, `minimum`), max-content (no width) and the laid-out width of a `nowrap`
+    cell are one measurement, wherever the line starts; each copy still holds its own call's width,
+    as WeasyPrint's layout does."""
     assert textcache.install()
     style = _text_style(white_space)
     text = f"2026-11-04 10:23 {white_space} 一度だけ"
     original = textcache._state["original"]
     _, misses0 = textcache.stats()
-    for width in (0, None, 123.5, 0, 40):
-        layout, *rest = textcache.cached_split_first_line(text, style, None, width, 0)
-        own_layout, *own_rest = original(text, style, None, width, 0)
+    calls = [(0, True, True), (None, True, True), (123.5, True, False), (0, False, True), (40, False, False)]
+    for width, is_line_start, minimum in calls:
+        layout, *rest = textcache.cached_split_first_line(text, style, None, width, 0, is_line_start, minimum)
+        own_layout, *own_rest = original(text, style, None, width, 0, is_line_start, minimum)
         assert rest == own_rest
         assert layout.__dict__.keys() == own_layout.__dict__.keys()
         assert layout.max_width == own_layout.max_width == width
         assert layout.text == own_layout.text
+    _, misses = textcache.stats()
+    assert misses - misses0 == 1
+
+
+def test_text_without_a_width_is_measured_once_wherever_the_line_starts():
+    """Without a width (a max-content measure) split_first_line never reads `is_line_start` or
+    `minimum`: the four combinations are one measurement, with WeasyPrint's own results."""
+    assert textcache.install()
+    style = _text_style("normal")
+    text = "幅なしで 一度だけ (no width)"
+    original = textcache._state["original"]
+    _, misses0 = textcache.stats()
+    for is_line_start in (True, False):
+        for minimum in (True, False):
+            layout, *rest = textcache.cached_split_first_line(
+                text, style, None, None, 0, is_line_start, minimum)
+            own_layout, *own_rest = original(text, style, None, None, 0, is_line_start, minimum)
+            assert rest == own_rest
+            assert layout.text == own_layout.text
     _, misses = textcache.stats()
     assert misses - misses0 == 1
 

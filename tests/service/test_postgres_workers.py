@@ -185,6 +185,22 @@ def test_deploy_refuses_a_missing_pool_and_a_writer_pool_without_limit_one(prefe
     assert {name: d["work_pool_name"] for name, d in _deployments(url).items()} == before
 
 
+def test_serve_refuses_deployments_that_run_on_work_pools(prefect_on_postgres):
+    # Served here, they would overwrite the pools' deployments while the workers kept running them.
+    url, env = prefect_on_postgres
+    before = {name: d["work_pool_name"] for name, d in _deployments(url).items()}
+    for args in (["serve"], ["serve", "--register-only"]):
+        done = konbini(env, *args)
+        lines = done.stderr.splitlines()
+        assert done.returncode == 2 and len(lines) == 1, (args, done.stderr)
+        expected = f"error: {len(serve.SCHEDULE)} deployments run on work pools (`konbini deploy`): "
+        assert lines[0].startswith(expected), lines[0]
+        for name, pool in before.items():
+            assert f"/{name} (pool {pool!r})" in lines[0], (name, lines[0])
+        assert "prefect deployment delete NAME" in lines[0]
+    assert {name: d["work_pool_name"] for name, d in _deployments(url).items()} == before
+
+
 def test_scheduled_and_manual_runs_complete_on_the_workers(workers):
     url, data = workers.url, workers.data
     found = _set_paused(url, False)

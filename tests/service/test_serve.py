@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -98,3 +99,23 @@ def test_serve_registers_every_deployment_with_its_tokyo_schedule_and_runs_them(
     retried = _wait_final(prefect_server, run["id"])
     assert retried["state"]["type"] == "COMPLETED"
     assert retried["run_count"] == 2
+
+
+def test_deploy_refuses_deployments_served_by_konbini_serve(prefect_server, service_env):
+    # On a pool as well, they would be run by the workers and by the serving process: twice.
+    done = subprocess.run([KONBINI, "serve", "--register-only"], env=service_env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    before = {name: d["work_pool_name"] for name, d in _deployments(prefect_server).items()}
+    assert sorted(before) == sorted(s.name for s in serve.SCHEDULE) and set(before.values()) == {None}
+    pool = {"name": "one-way", "type": "process", "concurrency_limit": 1}
+    _api(prefect_server, "POST", "/work_pools/", pool)
+    on_pool = ["--work-pool", "one-way"]
+    for args in (["deploy", *on_pool], ["serve", "--register-only", *on_pool]):
+        done = subprocess.run([KONBINI, *args], env=service_env, capture_output=True, text=True, timeout=300)
+        lines = done.stderr.splitlines()
+        assert done.returncode == 2 and len(lines) == 1, (args, done.stderr)
+        expected = f"error: {len(serve.SCHEDULE)} deployments are served by `konbini serve` (no work pool): "
+        assert lines[0].startswith(expected), lines[0]
+        assert "stop that process and delete them" in lines[0], lines[0]
+    assert {name: d["work_pool_name"] for name, d in _deployments(prefect_server).items()} == before
