@@ -3,10 +3,14 @@ finalized settlements still need of it (a new master set may not drop a merchant
 reference, nor move a site to another merchant than its orders').
 
     current_master(con) -> (load | None, {"merchants", "sites", "fee_plans": pl.DataFrame})
+    master_for_orders(con) -> (merchants, sites)        # what the order rules read, kept per connection
     still_needed_reasons(con, frames) -> list[Reason]   # empty when the new set keeps all of it
 """
 
 from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
@@ -79,3 +83,37 @@ def current_master(con: duckdb.DuckDBPyConnection) -> tuple[dict | None, dict[st
         "fee_plans": con.sql("select * from current_fee_plans order by plan_id").pl(),
     }
     return load, frames
+
+
+@dataclass
+class MasterForOrders:
+    """The current load's merchants (merchant_id, m_id, m_status) and sites (site_id, s_id,
+    s_merchant, s_status, s_chains) as the order rules (tasks.orders.master_reasons) join them, and
+    the rules' reasons already found per (merchant_id, site_id, chain): [(field, reason)]."""
+
+    merchants: pl.DataFrame
+    sites: pl.DataFrame
+    answers: dict[tuple, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+# Per connection (a pull's session, an API cursor): the load it was read for, and what was read.
+_FOR_ORDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def master_for_orders(con: duckdb.DuckDBPyConnection) -> MasterForOrders:
+    """What the order rules need of the current master load, read once per connection and load.
+
+    Every file of a pull is judged against the same few rows, and reading the views is a fixed cost
+    of several milliseconds. The load is asked each time (one cheap statement): its id and sha256
+    change with every load, also one made through this connection or rolled back (a load is a new
+    set; its rows are never changed)."""
+    [load] = con.execute("select max(load_id), arg_max(sha256, load_id) from master_loads").fetchall()
+    kept = _FOR_ORDERS.get(con)
+    if kept is not None and kept[0] == load:
+        return kept[1]
+    master = MasterForOrders(
+        con.sql("select merchant_id, merchant_id as m_id, status as m_status from current_merchants").pl(),
+        con.sql("select site_id, site_id as s_id, merchant_id as s_merchant, status as s_status,"
+                " chains as s_chains from current_sites").pl())
+    _FOR_ORDERS[con] = (load, master)
+    return master

@@ -33,15 +33,17 @@ from schemas.orders import (
 from tasks.api_orders.references import claim_references
 from tasks.csv_table import LINE, CsvTable
 from tasks.inbox import FileOutcome, InboundFile
+from tasks.master_store import MasterForOrders, master_for_orders
 from tasks.order_files import (
+    REASONS_SCHEMA,
     ROW,
     accept_rows,
     accepted,
     read_rows,
     reasons_frame,
-    registered,
     rejection_rows,
 )
+from tasks.registered_orders import insert_orders, registered_matches
 
 # Columns compared to tell an identical redelivery from a conflict (everything the row says).
 _CONTENT = ORDER_COLUMNS
@@ -57,34 +59,23 @@ def ingest_orders_file(
         return rows
     received_at, file_id, raw = rows.received_at, rows.file_id, rows.raw
 
-    typed, reasons = ready.typed, ready.reasons
-    # the master rules (judge's `master_reasons`), identical rows and conflicts: one registration and
-    # one statement, each a fixed cost of every file
-    with registered(con, "konbini_incoming_orders", typed):
-        found = con.execute(_WAREHOUSE_SQL).fetchall()
-    identical_rows = [row for row, field, _ in found if field is None]
-    reasons = pl.concat([reasons, reasons_frame([r for r in found if r[1] is not None])])
-    reasons = reasons.filter(~pl.col(ROW).is_in(identical_rows))
+    typed = ready.typed
+    # the master rules (judge's `master_reasons`), then what is registered: identical rows and conflicts
+    identical_rows, conflicts = registered_matches(con, typed)
+    reasons = pl.concat([ready.reasons, master_reasons(con, typed), conflicts])
+    if identical_rows:  # a row identical to its registered order is no rejection at all
+        reasons = reasons.filter(~pl.col(ROW).is_in(identical_rows))
 
     # Within the file, rows are taken in line order: the first good row of a key is registered.
-    candidates = typed.filter(~pl.col(ROW).is_in(identical_rows) & ~pl.col(ROW).is_in(reasons[ROW].implode()))
+    decided = identical_rows + reasons[ROW].to_list()
+    candidates = typed.filter(~pl.col(ROW).is_in(decided)) if decided else typed
     in_file_identical, in_file_reasons = _within_file(candidates)
     reasons = pl.concat([reasons, in_file_reasons])
-    new = candidates.filter(
-        ~pl.col(ROW).is_in(in_file_identical) & ~pl.col(ROW).is_in(in_file_reasons[ROW].implode())
-    )
+    decided = in_file_identical + in_file_reasons[ROW].to_list()
+    new = candidates.filter(~pl.col(ROW).is_in(decided)) if decided else candidates
 
     new, reasons = claim_references(settings, new, reasons)
-    with registered(con, "konbini_new_orders", new.with_columns(pl.lit(file_id).alias("file_id"))):
-        con.execute(
-            f"insert into orders select merchant_id, site_id, order_id, chain, payment_reference, amount,"
-            f" tax_mode, tax_amount, ordered_at, due_date, file_id, {LINE}, ? from konbini_new_orders",
-            [received_at],
-        )
-        con.execute(
-            "insert into order_customers select merchant_id, order_id, customer_name_kana, customer_phone,"
-            " nullif(customer_email, '') from konbini_new_orders"
-        )
+    insert_orders(con, new, file_id, received_at)
 
     rejected = rejection_rows(raw, reasons, ORDER_COLUMNS, rows.row_reasons)
     counts = {"orders": new.height, "identical": len(identical_rows) + len(in_file_identical)}
@@ -110,11 +101,61 @@ def prepare(f: InboundFile, settings) -> Prepared:
     return Prepared(table, *judge_form(table.frame))
 
 
+# The current master load's rules of an order row (field, when, reason), over the row joined to its
+# merchant (m_*) and site (s_*) of `master_for_orders`; a rule naming a missing (null) value is not met.
+_MASTER_KEY = ("merchant_id", "site_id", "chain")
+_MAX_ANSWERS = 100_000
+_SITE_IS_THE_MERCHANTS = pl.col("s_merchant") == pl.col("merchant_id")
+_MASTER_RULES = (
+    ("merchant_id", pl.col("merchant_id").is_not_null() & pl.col("m_id").is_null(),
+     pl.lit("unknown merchant: not in the current master data")),
+    ("merchant_id", pl.col("m_status") != "active",
+     pl.concat_str(pl.lit("merchant is "), "m_status", pl.lit(": it takes no new orders"))),
+    ("site_id", pl.col("site_id").is_not_null() & pl.col("s_id").is_null(),
+     pl.lit("unknown site: not in the current master data")),
+    ("site_id", pl.col("m_id").is_not_null() & (pl.col("s_merchant") != pl.col("merchant_id")),
+     pl.lit("site belongs to another merchant")),
+    ("site_id", (pl.col("s_status") != "active") & _SITE_IS_THE_MERCHANTS,
+     pl.concat_str(pl.lit("site is "), "s_status", pl.lit(": it takes no new orders"))),
+    ("chain", pl.col("chain").is_not_null() & _SITE_IS_THE_MERCHANTS
+     & ~pl.col("s_chains").list.contains(pl.col("chain")),
+     pl.concat_str(pl.lit("chain "), "chain", pl.lit(" is not enabled for site "), "site_id")),
+)
+
+
 def master_reasons(con: duckdb.DuckDBPyConnection, typed: pl.DataFrame) -> pl.DataFrame:
     """The current master load's rules for typed rows (ROW, merchant_id, site_id, chain): an active
-    merchant, an active site of that merchant, the chain enabled. Every reason (ROW, field, reason)."""
-    with registered(con, "konbini_incoming_orders", typed):
-        return reasons_frame(con.execute(_MASTER_SQL).fetchall())  # few rows: no Arrow round trip
+    merchant, an active site of that merchant, the chain enabled. Every reason (ROW, field, reason).
+
+    The rules depend on (merchant_id, site_id, chain) only: each one is judged once per connection
+    and load (`master_for_orders`), later rows answered from what was found."""
+    master = master_for_orders(con)
+    keys = typed.select(_MASTER_KEY).unique().rows()
+    missing = [k for k in keys if k not in master.answers]
+    if missing:
+        if len(master.answers) > _MAX_ANSWERS:  # rows name any site: forget rather than grow without bound
+            master.answers.clear()
+        master.answers.update(_judged(master, missing, {c: typed.schema[c] for c in _MASTER_KEY}))
+    found = [(*key, field, reason) for key in keys for field, reason in master.answers[key]]
+    if not found:  # the usual file
+        return pl.DataFrame(schema=REASONS_SCHEMA)
+    answers = pl.DataFrame(found, schema={**typed.select(_MASTER_KEY).schema, "field": pl.String,
+                                          "reason": pl.String}, orient="row")
+    return typed.select(ROW, *_MASTER_KEY).join(answers, on=list(_MASTER_KEY), nulls_equal=True).select(
+        ROW, "field", "reason")
+
+
+def _judged(master: MasterForOrders, keys: list[tuple], schema: dict) -> dict[tuple, list[tuple[str, str]]]:
+    """The master rules' reasons for each (merchant_id, site_id, chain) of `keys`."""
+    rows = (pl.LazyFrame(keys, schema=schema, orient="row").with_row_index(ROW)
+            .join(master.merchants.lazy(), on="merchant_id", how="left")
+            .join(master.sites.lazy(), on="site_id", how="left"))
+    found = pl.concat([rows.filter(when).select(ROW, pl.lit(field).alias("field"), reason.alias("reason"))
+                       for field, when, reason in _MASTER_RULES]).collect()
+    answers: dict[tuple, list[tuple[str, str]]] = {k: [] for k in keys}
+    for row, field, reason in found.iter_rows():
+        answers[keys[row]].append((field, reason))
+    return answers
 
 
 def judge(
@@ -149,67 +190,6 @@ def _typed_orders(raw: pl.DataFrame, form: pl.DataFrame) -> pl.DataFrame:
     for name, bad in form.group_by("field").agg(pl.col(ROW)).iter_rows():
         typed = typed.with_columns(pl.when(~pl.col(ROW).is_in(bad)).then(pl.col(name)).alias(name))
     return typed
-
-
-# A row identical to its registered order (same key, same content) changes nothing and is no rejection
-# (no field, no reason: asked in one statement with the conflicts below).
-_IDENTICAL_SQL = f"""
-select n.{ROW}, null::varchar as field, null::varchar as reason from konbini_incoming_orders n
-join orders o on o.merchant_id = n.merchant_id and o.order_id = n.order_id
-join order_customers c on c.merchant_id = o.merchant_id and c.order_id = o.order_id
-where n.form_ok
-  and o.site_id = n.site_id and o.chain = n.chain and o.payment_reference = n.payment_reference
-  and o.amount = n.amount and o.tax_mode = n.tax_mode and o.tax_amount = n.tax_amount
-  and o.ordered_at = n.ordered_at and o.due_date = n.due_date
-  and c.customer_name_kana = n.customer_name_kana and c.customer_phone = n.customer_phone
-  and c.customer_email is not distinct from nullif(n.customer_email, '')
-"""
-
-# Conflicts with registered orders: the same key with other content; a reference used by another order.
-_REGISTERED_SQL = f"""
-select n.{ROW}, 'order_id' as field,
-       'conflict: order ' || n.merchant_id || ' ' || n.order_id
-       || ' is already registered with different content' as reason
-from konbini_incoming_orders n
-join orders o on o.merchant_id = n.merchant_id and o.order_id = n.order_id
-union all
-select n.{ROW}, 'payment_reference',
-       'already used by another order of chain ' || n.chain || ' (references are never reused)'
-from konbini_incoming_orders n
-join orders o on o.chain = n.chain and o.payment_reference = n.payment_reference
-where not (o.merchant_id = n.merchant_id and o.order_id is not distinct from n.order_id)
-"""
-
-# The current master load: an active merchant, an active site of that merchant, the chain enabled.
-_MASTER_SQL = f"""
-with j as (
-    select n.{ROW}, n.merchant_id, n.site_id, n.chain,
-           m.merchant_id as m_id, m.status as m_status,
-           s.site_id as s_id, s.merchant_id as s_merchant, s.status as s_status, s.chains as s_chains
-    from konbini_incoming_orders n
-    left join current_merchants m on m.merchant_id = n.merchant_id
-    left join current_sites s on s.site_id = n.site_id
-)
-select {ROW}, 'merchant_id' as field, 'unknown merchant: not in the current master data' as reason
-from j where merchant_id is not null and m_id is null
-union all
-select {ROW}, 'merchant_id', 'merchant is ' || m_status || ': it takes no new orders'
-from j where m_status <> 'active'
-union all
-select {ROW}, 'site_id', 'unknown site: not in the current master data'
-from j where site_id is not null and s_id is null
-union all
-select {ROW}, 'site_id', 'site belongs to another merchant'
-from j where m_id is not null and s_merchant <> merchant_id
-union all
-select {ROW}, 'site_id', 'site is ' || s_status || ': it takes no new orders'
-from j where s_status <> 'active' and s_merchant = merchant_id
-union all
-select {ROW}, 'chain', 'chain ' || chain || ' is not enabled for site ' || site_id
-from j where chain is not null and s_merchant = merchant_id and not list_contains(s_chains, chain)
-"""
-
-_WAREHOUSE_SQL = f"{_MASTER_SQL} union all {_IDENTICAL_SQL} union all {_REGISTERED_SQL}"
 
 
 def _within_file(candidates: pl.DataFrame) -> tuple[list[int], pl.DataFrame]:
