@@ -61,18 +61,8 @@ def _init(self, html, sheets, presentational_hints, font_config, target_collecto
         parent = element.parent.etree_element if element.parent else None
         parent_id = id(computed_styles[parent, None]) if element.parent else None
         element_declarations = elements_declarations.get(etree_element)
-        selectors_keys = []
-        own = []  # the element's own declarations, cascaded only if its style is computed
-        pseudo = []  # and its pseudo-elements' (::marker, ::footnote-call.. of the UA sheet)
-        for sheet, origin, sheet_specificity in sheets:
-            for selector in sheet.matcher.match(element):
-                specificity, order, pseudo_type, (declarations, layer) = selector
-                layer_order = inf if layer is None else sheet.layers.index(layer)
-                selectors_keys.append((sheet, specificity, id(declarations), layer_order, pseudo_type))
-                cascade = (origin, layer_order, sheet_specificity or specificity, declarations)
-                (own if pseudo_type is None else pseudo).append((pseudo_type, cascade))
-
-        key = (parent_id, element_declarations, tuple(selectors_keys), font_config, html.base_url)
+        selectors_keys, own, pseudo = _matched(element, sheets)
+        key = (parent_id, element_declarations, selectors_keys, font_config, html.base_url)
         known = _computed.get(key)
         if known is not None:
             computed, pseudos = known
@@ -84,21 +74,9 @@ def _init(self, html, sheets, presentational_hints, font_config, target_collecto
                     target_collector.collect_anchor(computed["anchor"])
             pseudo_styles.extend(pseudos.values())  # WeasyPrint computes them per element
         else:
-            _state["computed"] += 1
-            for pseudo_type, cascade in own + pseudo:
-                _cascade(cascaded_styles.setdefault((etree_element, pseudo_type), {}), *cascade)
-            self.set_computed_styles(
-                etree_element, root=html.etree_element, parent=parent,
-                base_url=html.base_url, target_collector=target_collector)
-            pseudos = {}
-            for pseudo_type, _ in pseudo:  # a pseudo-element's style depends on its element's only
-                if pseudo_type not in pseudos:
-                    self.set_computed_styles(
-                        etree_element, pseudo_type=pseudo_type, root=html.etree_element,
-                        parent=etree_element, base_url=html.base_url, target_collector=None)
-                    pseudos[pseudo_type] = computed_styles[etree_element, pseudo_type]
+            computed, pseudos = _compute(self, html, etree_element, parent, own + pseudo, target_collector)
             pseudo_styles.extend(pseudos.values())
-            _computed[key] = (computed_styles[etree_element, None], pseudos)
+            _computed[key] = (computed, pseudos)
         in_this_document.add(key)
 
     if target_collector:
@@ -107,6 +85,40 @@ def _init(self, html, sheets, presentational_hints, font_config, target_collecto
                 target_collector.collect_anchor(style["anchor"])
 
     self._cascaded_styles.clear()
+
+
+def _matched(element, sheets) -> tuple[tuple, list, list]:
+    """The rules matching `element` (WeasyPrint 70.0's loop): their key for the cache, and the
+    cascades of the element's own declarations and of its pseudo-elements' (::marker,
+    ::footnote-call.. of the UA sheet), applied only if its style is computed."""
+    selectors_keys, own, pseudo = [], [], []
+    for sheet, origin, sheet_specificity in sheets:
+        for selector in sheet.matcher.match(element):
+            specificity, order, pseudo_type, (declarations, layer) = selector
+            layer_order = inf if layer is None else sheet.layers.index(layer)
+            selectors_keys.append((sheet, specificity, id(declarations), layer_order, pseudo_type))
+            cascade = (origin, layer_order, sheet_specificity or specificity, declarations)
+            (own if pseudo_type is None else pseudo).append((pseudo_type, cascade))
+    return tuple(selectors_keys), own, pseudo
+
+
+def _compute(self, html, etree_element, parent, cascades: list, target_collector) -> tuple[dict, dict]:
+    """An element's computed style and its pseudo-elements', as WeasyPrint 70.0 computes them."""
+    _state["computed"] += 1
+    computed_styles = self._computed_styles
+    for pseudo_type, cascade in cascades:
+        _cascade(self._cascaded_styles.setdefault((etree_element, pseudo_type), {}), *cascade)
+    self.set_computed_styles(
+        etree_element, root=html.etree_element, parent=parent,
+        base_url=html.base_url, target_collector=target_collector)
+    pseudos = {}
+    for pseudo_type, _ in cascades:  # a pseudo-element's style depends on its element's only
+        if pseudo_type is not None and pseudo_type not in pseudos:
+            self.set_computed_styles(
+                etree_element, pseudo_type=pseudo_type, root=html.etree_element,
+                parent=etree_element, base_url=html.base_url, target_collector=None)
+            pseudos[pseudo_type] = computed_styles[etree_element, pseudo_type]
+    return computed_styles[etree_element, None], pseudos
 
 
 def _cascade(style: dict, origin, layer_order, specificity, declarations) -> None:
