@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-import duckdb
-
 from flows import runtime
 from flows.ingest import pull_feeds
 from flows.reconcile import reconcile
@@ -34,12 +32,14 @@ from tasks.master import load_master
 from tasks.render import pool as render_pool
 from tasks.settings import Settings, get_settings
 from tasks.simulate.run import simulate
-from tasks.warehouse import open_warehouse
+from tasks.warehouse import kept_open, open_warehouse
 
 PULL_AT = time(7, 0)  # the morning run: after the chains' 確報 files of ~06:00
 REPORTS_AT = time(8, 0)
-# DuckDB settings of the replay's open warehouse (instance-wide: every connection of the replay)
-REPLAY_STORAGE = {"fsync_mode": "NONE", "wal_autocheckpoint": "4GB"}
+# DuckDB settings of the replay's open warehouse (instance-wide: every connection of the replay).
+# threads = 1: every statement of a morning is over tiny data, where a second thread only costs
+# scheduling (~15 % of a reconciliation's CPU), and the other core renders the reports meanwhile.
+REPLAY_STORAGE = {"fsync_mode": "NONE", "wal_autocheckpoint": "4GB", "threads": "1"}
 
 
 @dataclass(frozen=True)
@@ -139,26 +139,21 @@ def morning(day: date, files: list[Arrival], inbox: Path, previous: datetime | N
 
 @contextmanager
 def warehouse_kept_open(settings: Settings) -> Iterator[None]:
-    """Keep the warehouse's database open in this process while inside.
+    """Keep the warehouse's database open in this process while inside (`tasks.warehouse.kept_open`).
 
     Every flow still takes the lock, connects, commits and closes as it always does; DuckDB hands
     each new connection of this process the database already open (its instance cache) instead of
-    loading the catalog again and checkpointing on each close. Over the ~200 flow runs of the demo
-    that was a third of its time (docs/benchmarks.md, Demo). Nothing else may open the warehouse
-    meanwhile, which holds for the demo's own data folder.
+    loading the catalog again and checkpointing on each close, and the migrations are checked once.
+    Over the ~200 flow runs of the demo that was a third of its time (docs/benchmarks.md, Demo).
+    Nothing else may open the warehouse meanwhile, which holds for the demo's own data folder.
 
     The demo's warehouse is rebuilt from the seed on every run, so while the replay holds it open
     its commits are not forced to disk one by one (`fsync_mode = 'NONE'`: ~2,300 commits, one per
     pulled file) and it is checkpointed once, on closing, instead of at every 16 MB of log
     (docs/decisions.md, Demo). Every flow still commits its own transactions as it always does.
     """
-    keep = duckdb.connect(str(settings.warehouse_path))
-    for setting, value in REPLAY_STORAGE.items():
-        keep.execute(f"set {setting} = '{value}'")
-    try:
+    with kept_open(settings.warehouse_path, REPLAY_STORAGE):
         yield
-    finally:
-        keep.close()
 
 
 @contextmanager

@@ -115,7 +115,9 @@ def describe(error: ValidationError, given: dict) -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KONBINI_", env_nested_delimiter="__", extra="ignore")
+    # frozen: get_settings() hands the same object to every caller until the sources change
+    model_config = SettingsConfigDict(env_prefix="KONBINI_", env_nested_delimiter="__", extra="ignore",
+                                      frozen=True)
 
     def __init__(self, **values) -> None:
         try:
@@ -182,5 +184,27 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Read the settings afresh (environment changes in tests take effect)."""
-    return Settings()
+    """The settings as the environment and the TOML file give them now: read afresh whenever either
+    changed since the last call (environment changes in tests take effect), else the same object
+    (building one costs ~1 ms, and flows and sessions ask for it hundreds of times in a replay).
+    Nothing may modify the object returned."""
+    global _last
+    source = _source_state()
+    if _last is None or _last[0] != source:
+        _last = (source, Settings())
+    return _last[1]
+
+
+_last: tuple[tuple, Settings] | None = None
+
+
+def _source_state() -> tuple:
+    """What the settings are read from: the KONBINI_* variables (any case, as pydantic-settings
+    matches them), the working folder (a relative TOML path) and the TOML file's identity and times."""
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k[:8].upper() == "KONBINI_"))
+    try:
+        st = _toml_file().stat()
+        toml = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        toml = None
+    return env, os.getcwd(), toml

@@ -19,14 +19,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
 from tasks import publishing
 from tasks.errors import KonbiniError
+from tasks.migrations import WarehouseTooNew as WarehouseTooNew  # re-exported: callers import it here
+from tasks.migrations import kept_open as kept_open
+from tasks.migrations import migrate as migrate
+from tasks.migrations import migrated
+from tasks.migrations import migrations as migrations
 from tasks.redaction import analysts_select
 
 LOCK_TIMEOUT_S = 1800
@@ -37,68 +40,6 @@ log = logging.getLogger("konbini.warehouse")
 
 class WarehouseBusy(KonbiniError):
     """The warehouse stayed taken (by our writer or another process's connection) too long."""
-
-
-class WarehouseTooNew(KonbiniError):
-    """The warehouse has migrations this code does not know: it was upgraded by a newer konbini."""
-
-
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every numbered file in schemas/sql, in order."""
-    return list(_migration_files())
-
-
-@lru_cache(maxsize=1)
-def _migration_files() -> tuple[tuple[int, str, str], ...]:
-    # read once per process: every session checks the migrations (hundreds in a demo replay)
-    found = []
-    for entry in resources.files("schemas").joinpath("sql").iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise RuntimeError(f"two migrations share a number: {versions}")
-    return tuple(found)
-
-
-def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply pending migrations, each in its own transaction; returns the names applied.
-
-    A warehouse holding a migration this code does not have was upgraded by a newer konbini: it is
-    refused rather than written by code that does not know its schema (docs/operations.md, Upgrading).
-    """
-    con.execute(
-        "create table if not exists schema_migrations ("
-        " version integer primary key, name varchar not null, applied_at timestamp not null)"
-    )
-    known = migrations()
-    done = dict(con.execute("select version, name from schema_migrations").fetchall())
-    unknown = sorted(set(done) - {v for v, _, _ in known})
-    if unknown:
-        names = ", ".join(done[v] for v in unknown)
-        raise WarehouseTooNew(
-            f"the warehouse has migrations this konbini does not know ({names}):"
-            " it was upgraded by a newer version. Run that version, or restore the backup taken before"
-            " the upgrade (`konbini restore`)"
-        )
-    applied = []
-    for version, name, sql in known:
-        if version in done:
-            continue
-        con.execute("begin")
-        try:
-            con.execute(sql)
-            con.execute(
-                "insert into schema_migrations values (?, ?, localtimestamp)", [version, name]
-            )
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
-        applied.append(name)
-    return applied
 
 
 def _one_line(command: str, limit: int = 100) -> str:
@@ -205,7 +146,7 @@ class Warehouse:
         with self._lock():
             con = self._connect()
             try:
-                migrate(con)
+                migrated(self.path, con)
                 yield con
             finally:
                 con.close()

@@ -59,20 +59,33 @@ _READ_BY_OUTPUTS = set(OUTPUTS.values()) | set(GLOBAL_OUTPUTS.values()) | {
     r for s in STEPS if s.name in {*OUTPUTS.values(), *GLOBAL_OUTPUTS.values()} for r in s.reads}
 
 
+def _last_reads() -> tuple[tuple[str, ...], ...]:
+    """Per step: the tables no step after it reads, dropped once it is created, each only once (the
+    outputs and what they read stay)."""
+    dropped: set[str] = set()
+    after: list[tuple[str, ...]] = []
+    for i in range(len(STEPS)):
+        needed = _READ_BY_OUTPUTS | {name for s in STEPS[i + 1:] for name in s.reads}
+        now = tuple(d.name for d in STEPS[:i + 1] if d.table and d.name not in needed | dropped)
+        dropped.update(now)
+        after.append(now)
+    return tuple(after)
+
+
+_LAST_READ = _last_reads()
+
+
 def derive(con: duckdb.DuckDBPyConnection, as_of: datetime, *, scoped: bool, gaps: bool) -> None:
     """Create every step's relation for `as_of` (naive JST) on `con`, inside its transaction.
 
     scoped: only the keys of scope.KEYS; gaps: include FILE_SEQUENCE_GAP.
     """
     ctx = Ctx(con, as_of, scoped, gaps)
-    for i, step in enumerate(STEPS):
+    for step, last_read in zip(STEPS, _LAST_READ, strict=True):
         kind = "table" if step.table else "view"
         con.execute(f"create or replace temp {kind} {step.name} as {step.sql(ctx)}")
-        # free the memory of a table no later step reads (the outputs and what they read stay)
-        needed = _READ_BY_OUTPUTS | {name for s in STEPS[i + 1:] for name in s.reads}
-        for done in STEPS[:i + 1]:
-            if done.table and done.name not in needed:
-                con.execute(f"drop table if exists {done.name}")
+        for name in last_read:  # free the memory of a table no later step reads
+            con.execute(f"drop table if exists {name}")
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

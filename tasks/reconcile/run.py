@@ -43,7 +43,9 @@ SETTINGS = {
 
 @contextmanager
 def _settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Iterator[None]:
-    before = {name: con.execute("select current_setting(?)", [name]).fetchone()[0] for name in values}
+    names = list(values)
+    current = con.execute(f"select {', '.join('current_setting(?)' for _ in names)}", names).fetchone()
+    before = dict(zip(names, current, strict=True))
     for name, value in values.items():
         con.execute(f"set {name} = {value}")
     try:
@@ -206,9 +208,11 @@ def _summary(con, as_of: datetime, since: datetime | None, read_only: bool,
     start = since or prev or datetime(1, 1, 1)
     exc = OUTPUTS["exceptions"]
     by_code = "group by code order by code"
-    raised, cleared = (dict(con.execute(
-        f"select code, count(*) from {exc} where {column} > ? {by_code}", [start]).fetchall())
-        for column in ("raised_at", "cleared_at"))
+    changed = con.execute(f"select code, count(*) filter (where raised_at > $start),"
+                          f" count(*) filter (where cleared_at > $start) from {exc} {by_code}",
+                          {"start": start}).fetchall()
+    raised = {code: n for code, n, _ in changed if n}
+    cleared = {code: n for code, _, n in changed if n}
     status_of, exc_of = (OUTPUTS["order_status"], exc) if read_only else ("order_status", "exceptions")
     status_counts = dict(con.execute(
         f"select status, count(*) from {status_of} group by status order by status").fetchall())
@@ -220,8 +224,9 @@ def _summary(con, as_of: datetime, since: datetime | None, read_only: bool,
 
 def _record_run(con, at: datetime, merchant: str | None, since: datetime | None, until: datetime | None,
                 scope: str, r: ReconcileResult) -> int:
-    (run_id,) = con.execute("select coalesce(max(run_id), 0) + 1 from reconcile_runs").fetchone()
-    (max_file_id,) = con.execute("select coalesce(max(file_id), 0) from inbound_files").fetchone()
+    run_id, max_file_id = con.execute(
+        "select (select coalesce(max(run_id), 0) + 1 from reconcile_runs),"
+        " (select coalesce(max(file_id), 0) from inbound_files)").fetchone()
     con.execute(
         "insert into reconcile_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, at, merchant, since, until, scope, r.orders, r.payments, r.exceptions, r.open_exceptions,

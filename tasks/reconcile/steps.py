@@ -21,6 +21,7 @@ from tasks.reconcile.rules import (
     SEQUENCE_KINDS,
     SUBJECT,
     prelim_deadline,
+    relation_columns,
 )
 from tasks.reconcile.stamp import stamp_expected_sql
 
@@ -185,7 +186,7 @@ def rule_inputs(c: Ctx) -> str:
 def raised(c: Ctx) -> str:
     """Every exception raised by as_of: one select per rule of the table, then one filter for all."""
     def subject(relation: str) -> str:  # the relation's subject columns, null for the others
-        has = {d[0] for d in c.con.execute(f"select * from {relation} limit 0").description}
+        has = relation_columns(c.con, relation)
         return ", ".join(n if n in has else f"null::{t} as {n}" for n, t in SUBJECT)
 
     branches = [

@@ -53,13 +53,23 @@ def as_of_for(day: date) -> datetime:
 
 
 def merchants_with_events(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
+    return merchants_with_events_by_day(con, day, day).get(day, [])
+
+
+def merchants_with_events_by_day(con: duckdb.DuckDBPyConnection, first: date,
+                                 last: date) -> dict[date, list[str]]:
+    """{day: its merchants with events received that day, in order} for the days first..last, in one
+    query (report planning looks back several days every morning)."""
     rows = con.execute(
-        """select distinct o.merchant_id from payment_events e
+        """select distinct e.first_ingested_at::date as day, o.merchant_id from payment_events e
            join orders o on o.chain = e.chain and o.payment_reference = e.reference
-           where e.first_ingested_at >= $day and e.first_ingested_at < $next_day order by 1""",
-        {"day": day, "next_day": day + timedelta(days=1)},
+           where e.first_ingested_at >= $first and e.first_ingested_at < $next_day order by 1, 2""",
+        {"first": first, "next_day": last + timedelta(days=1)},
     ).fetchall()
-    return [r[0] for r in rows]
+    found: dict[date, list[str]] = {}
+    for day, merchant_id in rows:
+        found.setdefault(day, []).append(merchant_id)
+    return found
 
 
 def merchant_header(con: duckdb.DuckDBPyConnection, merchant_id: str) -> dict:

@@ -52,9 +52,11 @@ def plan(con: duckdb.DuckDBPyConnection, as_of: datetime, settings: Settings,
     today = jst(as_of).date()
     done = _done(con)
     jobs: list[ReportJob] = []
-    for back in range(lookback_days if "collection" in kinds else 0, 0, -1):
-        day = today - timedelta(days=back)
-        for m in collection.merchants_with_events(con, day):
+    back = lookback_days if "collection" in kinds else 0
+    with_events = collection.merchants_with_events_by_day(con, today - timedelta(days=back),
+                                                          today - timedelta(days=1)) if back else {}
+    for day, merchants in with_events.items():  # the oldest day first
+        for m in merchants:
             if f"collection/{m}/{day.isoformat()}" not in done:
                 jobs.append(collection.gather(con, m, day, settings, collection.as_of_for(day)))
     wanted = [

@@ -25,14 +25,18 @@ def changes(con: duckdb.DuckDBPyConnection, t: RunTables, run_id: int, prev_run:
         group by s.settlement_id
         """
     )
-    figures = " union all ".join(
-        f"select s.settlement_id, 'figure' as change, '{f}' as item, null::varchar as payment_id, "
-        f"null::date as fee_month, d.{f}::bigint as before_value, s.{f}::bigint as after_value "
-        f"from {t.statements} s join {t.previous} p using (settlement_id) "
-        f"join settlement_drafts d on d.run_id = p.prev_run and d.settlement_id = s.settlement_id "
-        f"where d.{f} <> s.{f}"
-        for f in FIGURES
-    )
+    # every figure of a statement against its previous draft, side by side in one pass (a figure
+    # a row, unnested), kept where it differs
+    listed = ", ".join(f"'{f}'" for f in FIGURES)
+    figures = f"""
+        select settlement_id, 'figure' as change, item, null::varchar as payment_id,
+               null::date as fee_month, before_value, after_value
+        from (select s.settlement_id, unnest([{listed}]) as item,
+                     unnest([{", ".join(f"d.{f}::bigint" for f in FIGURES)}]) as before_value,
+                     unnest([{", ".join(f"s.{f}::bigint" for f in FIGURES)}]) as after_value
+              from {t.statements} s join {t.previous} p using (settlement_id)
+              join settlement_drafts d on d.run_id = p.prev_run and d.settlement_id = s.settlement_id)
+        where before_value <> after_value"""
     keys = ", ".join(LINE_KEYS)
     lkeys = ", ".join("l." + k for k in LINE_KEYS)
     ours = (f"select settlement_id, {keys} from {t.lines} "
