@@ -10,7 +10,7 @@ reference, nor move a site to another merchant than its orders').
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
@@ -85,15 +85,13 @@ def current_master(con: duckdb.DuckDBPyConnection) -> tuple[dict | None, dict[st
     return load, frames
 
 
-@dataclass
+@dataclass(frozen=True)
 class MasterForOrders:
     """The current load's merchants (merchant_id, m_id, m_status) and sites (site_id, s_id,
-    s_merchant, s_status, s_chains) as the order rules (tasks.orders.master_reasons) join them, and
-    the rules' reasons already found per (merchant_id, site_id, chain): [(field, reason)]."""
+    s_merchant, s_status, s_chains) as the order rules (tasks.orders.master_reasons) join them."""
 
     merchants: pl.DataFrame
     sites: pl.DataFrame
-    answers: dict[tuple, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 # Per connection (a pull's session, an API cursor): the load it was read for, and what was read.

@@ -33,9 +33,8 @@ from schemas.orders import (
 from tasks.api_orders.references import claim_references
 from tasks.csv_table import LINE, CsvTable
 from tasks.inbox import FileOutcome, InboundFile
-from tasks.master_store import MasterForOrders, master_for_orders
+from tasks.master_store import master_for_orders
 from tasks.order_files import (
-    REASONS_SCHEMA,
     ROW,
     accept_rows,
     accepted,
@@ -103,8 +102,6 @@ def prepare(f: InboundFile, settings) -> Prepared:
 
 # The current master load's rules of an order row (field, when, reason), over the row joined to its
 # merchant (m_*) and site (s_*) of `master_for_orders`; a rule naming a missing (null) value is not met.
-_MASTER_KEY = ("merchant_id", "site_id", "chain")
-_MAX_ANSWERS = 100_000
 _SITE_IS_THE_MERCHANTS = pl.col("s_merchant") == pl.col("merchant_id")
 _MASTER_RULES = (
     ("merchant_id", pl.col("merchant_id").is_not_null() & pl.col("m_id").is_null(),
@@ -126,36 +123,13 @@ _MASTER_RULES = (
 def master_reasons(con: duckdb.DuckDBPyConnection, typed: pl.DataFrame) -> pl.DataFrame:
     """The current master load's rules for typed rows (ROW, merchant_id, site_id, chain): an active
     merchant, an active site of that merchant, the chain enabled. Every reason (ROW, field, reason).
-
-    The rules depend on (merchant_id, site_id, chain) only: each one is judged once per connection
-    and load (`master_for_orders`), later rows answered from what was found."""
+    The master rows are read once per connection and load (`master_for_orders`)."""
     master = master_for_orders(con)
-    keys = typed.select(_MASTER_KEY).unique().rows()
-    missing = [k for k in keys if k not in master.answers]
-    if missing:
-        if len(master.answers) > _MAX_ANSWERS:  # rows name any site: forget rather than grow without bound
-            master.answers.clear()
-        master.answers.update(_judged(master, missing, {c: typed.schema[c] for c in _MASTER_KEY}))
-    found = [(*key, field, reason) for key in keys for field, reason in master.answers[key]]
-    if not found:  # the usual file
-        return pl.DataFrame(schema=REASONS_SCHEMA)
-    answers = pl.DataFrame(found, schema={**typed.select(_MASTER_KEY).schema, "field": pl.String,
-                                          "reason": pl.String}, orient="row")
-    return typed.select(ROW, *_MASTER_KEY).join(answers, on=list(_MASTER_KEY), nulls_equal=True).select(
-        ROW, "field", "reason")
-
-
-def _judged(master: MasterForOrders, keys: list[tuple], schema: dict) -> dict[tuple, list[tuple[str, str]]]:
-    """The master rules' reasons for each (merchant_id, site_id, chain) of `keys`."""
-    rows = (pl.LazyFrame(keys, schema=schema, orient="row").with_row_index(ROW)
+    rows = (typed.lazy().select(ROW, "merchant_id", "site_id", "chain")
             .join(master.merchants.lazy(), on="merchant_id", how="left")
             .join(master.sites.lazy(), on="site_id", how="left"))
-    found = pl.concat([rows.filter(when).select(ROW, pl.lit(field).alias("field"), reason.alias("reason"))
-                       for field, when, reason in _MASTER_RULES]).collect()
-    answers: dict[tuple, list[tuple[str, str]]] = {k: [] for k in keys}
-    for row, field, reason in found.iter_rows():
-        answers[keys[row]].append((field, reason))
-    return answers
+    return pl.concat([rows.filter(when).select(ROW, pl.lit(field).alias("field"), reason.alias("reason"))
+                      for field, when, reason in _MASTER_RULES]).collect()
 
 
 def judge(
