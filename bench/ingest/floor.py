@@ -30,18 +30,14 @@ import duckdb
 from bench.ingest.__main__ import _load, run_plain
 from bench.ingest.files import generate
 from tasks.clock import JST, naive_jst
-from tasks.feeds.merge import COLUMNS, EVENT_ID_SQL, PAYMENT_ID_SQL, prepare
+from tasks.feeds.merge import INSERT_SQL, prepare
 from tasks.inbox import InboundFile, record_file
 from tasks.settings import Settings
 from tasks.sources import open_source
 from tasks.warehouse import Warehouse, transaction
 
 AS_OF = datetime(2026, 11, 9, 7, tzinfo=JST)
-_INSERT = (
-    f"insert into feed_records ({', '.join(COLUMNS)}) select ?, record_no, feed, chain, kind, reference,"
-    " paid_date, paid_time, store_code, amount, stamp_flag, transfer_date, confirmed_date, cancelled_at,"
-    f" barcode, barcode_stamp, file_created_at, ?, {EVENT_ID_SQL}, {PAYMENT_ID_SQL} from staged"
-)
+
 
 
 def parsed_files(inbox: Path, settings: Settings) -> list[tuple[InboundFile, object]]:
@@ -65,7 +61,8 @@ def floor(files, work: Path) -> tuple[float, float]:
             with transaction(con):
                 file_id = record_file(con, f, "accepted", received)
                 con.register("staged", staged)
-                con.execute(_INSERT, [file_id, received])
+                con.execute(INSERT_SQL.format(source="staged n"),
+                            {"file_id": file_id, "ingested_at": received})
                 con.unregister("staged")
         result = time.perf_counter() - started, time.process_time() - cpu
     for p in work.glob("floor.duckdb*"):

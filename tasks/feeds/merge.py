@@ -38,6 +38,13 @@ COLUMNS = (
     "amount", "stamp_flag", "transfer_date", "confirmed_date", "cancelled_at", "barcode", "barcode_stamp",
     "file_created_at", "ingested_at", "event_id", "payment_id",
 )
+# an accepted file's records with their lineage and ids ({source}: the staged records, aliased n)
+INSERT_SQL = (
+    f"insert into feed_records ({', '.join(COLUMNS)}) select $file_id, record_no, feed, chain, kind,"
+    " reference, paid_date, paid_time, store_code, amount, stamp_flag, transfer_date, confirmed_date,"
+    " cancelled_at, barcode, barcode_stamp, file_created_at, $ingested_at, "
+    f"{EVENT_ID_SQL}, {PAYMENT_ID_SQL} from {{source}}"
+)
 KINDS = ("01", "02", "03")  # the kinds an accepted file may hold
 
 
@@ -132,13 +139,8 @@ def ingest_feed_file(
         if reasons:
             return _quarantined(con, f, received_at, reasons, events.height, file_id)
         record_file(con, f, "accepted", received_at, file_id=file_id)
-        con.execute(
-            f"insert into feed_records ({', '.join(COLUMNS)}) select $file_id, record_no, feed, chain, kind,"
-            " reference, paid_date, paid_time, store_code, amount, stamp_flag, transfer_date, confirmed_date,"
-            " cancelled_at, barcode, barcode_stamp, file_created_at, $ingested_at, "
-            f"{EVENT_ID_SQL}, {PAYMENT_ID_SQL} from {staged.source}",
-            staged.params(file_id=file_id, ingested_at=received_at),
-        )
+        con.execute(INSERT_SQL.format(source=staged.source),
+                    staged.params(file_id=file_id, ingested_at=received_at))
     counts = {"records": events.height, "new_events": events.height - known}
     # counted by the parse thread; an accepted file has no other kind
     counts.update((kind, n) for kind, n in parsed.per_kind.items() if n)
